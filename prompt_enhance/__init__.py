@@ -1,0 +1,1 @@
+"""Prompt enhancement with local Qwen models and the template fallback (issue [D]; not built yet)."""
