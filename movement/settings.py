@@ -80,6 +80,7 @@ class DeforumSettings:
     schedules: tuple[tuple[str, str | float], ...]
     defaults_used: tuple[str, ...]
     extra: tuple[tuple[str, Any], ...]
+    raw_json: str = "{}"  # the file's object as compact JSON: plans embed it to stay self-contained
 
     def schedule(self, key: str) -> str | float:
         for name, text in self.schedules:
@@ -96,6 +97,12 @@ class DeforumSettings:
             if name == key:
                 return value
         return default
+
+    @property
+    def init_image(self) -> str:
+        """The init image Deforum would use ("" when use_init is off or none is set)."""
+        image = self.get("init_image")
+        return image.strip() if self.get("use_init") is True and isinstance(image, str) else ""
 
     @property
     def duration_s(self) -> float:
@@ -225,6 +232,7 @@ def settings_from_mapping(data: Any, *, source: str = "<settings>") -> DeforumSe
         schedules=tuple(schedules),
         defaults_used=tuple(defaults_used),
         extra=extra,
+        raw_json=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
     )
 
 

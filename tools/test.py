@@ -15,7 +15,7 @@ import sys
 
 from devenv import ROOT, ensure_venv  # tools/ is first on sys.path when run as a script
 
-PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3"]
+PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3", "opencv-python-headless==4.10.0.84"]
 
 
 def find_python310() -> str | None:

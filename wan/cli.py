@@ -13,6 +13,7 @@ from movement.errors import WanWeaveError
 
 from . import __version__
 from .commands_movement import add_movement_commands
+from .commands_plan import add_plan_commands
 
 EXIT_USAGE = 2
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     add_movement_commands(commands)
+    add_plan_commands(commands)
     return parser
 
 

@@ -1,0 +1,146 @@
+"""The `plan` and `render` commands."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import secrets
+import sys
+from typing import Any
+
+from movement import load_settings
+
+from .errors import PlanError
+from .plan import GenerationPlan, PlanOptions, build_plan
+from .plan_io import is_plan_file, plan_to_json, read_plan
+from .registry import MODES, model_names
+from .render import ENGINES, RenderOptions, render, write_text_atomic
+from .video import PRESETS
+
+PLAN_FLAGS = ("model", "mode", "max_clip_frames", "overlap", "width", "height", "steps", "guidance", "shift", "seed")
+
+
+def _add_plan_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("plan options")
+    g.add_argument(
+        "--model", choices=model_names(), help="WAN model (default: Wan 2.1 T2V 1.3B; I2V 14B 480P with an init image)"
+    )
+    g.add_argument(
+        "--mode",
+        choices=MODES,
+        help="t2v (default), i2v_chain (default with an init image), vace_continue, flf2v_keyframes",
+    )
+    g.add_argument(
+        "--max-clip-frames", type=int, metavar="N", help="most model frames per clip (4n+1; default: the model's)"
+    )
+    g.add_argument("--overlap", type=int, metavar="N", help="model frames carried between clips (default by mode)")
+    g.add_argument("--width", type=int, metavar="W", help="override the frame width (with --height)")
+    g.add_argument("--height", type=int, metavar="H", help="override the frame height (with --width)")
+    g.add_argument("--steps", type=int, metavar="N", help="denoising steps (default: the model's)")
+    g.add_argument("--guidance", type=float, metavar="G", help="guidance scale (default: the model's)")
+    g.add_argument("--shift", type=float, metavar="S", help="flow shift (default: the model's)")
+    g.add_argument("--seed", type=int, metavar="N", help="base seed (default: the settings' seed; -1 draws one)")
+    g.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the movement words")
+
+
+def add_plan_commands(commands: Any) -> None:
+    plan = commands.add_parser(
+        "plan",
+        help="plan the WAN clips for a Deforum settings file",
+        description="Plan the WAN clips: timing, 4n+1 frame counts, prompts, movement words, seeds, strength.",
+    )
+    plan.add_argument("settings", metavar="SETTINGS", help="Deforum settings file")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON (a valid plan.json)")
+    plan.add_argument("--out", metavar="FILE", help="also write the plan to FILE (edit it, then render it)")
+    _add_plan_options(plan)
+    plan.set_defaults(handler=run_plan)
+
+    rend = commands.add_parser(
+        "render",
+        help="render a settings file or a plan.json to a video",
+        description="Render a Deforum settings file or an (edited) plan.json. The preview engine needs "
+        "no model weights: it renders an animatic of the camera and the prompt timing.",
+    )
+    rend.add_argument("input", metavar="SETTINGS|PLAN", help="Deforum settings file or plan.json")
+    rend.add_argument("--engine", choices=ENGINES, default="preview", help="preview (default; needs no weights)")
+    rend.add_argument("--out", metavar="DIR", help="output folder (default: outputs/<name>)")
+    rend.add_argument("--crf", type=int, default=18, help="H.264 quality, 0..51, lower is better (default 18)")
+    rend.add_argument("--preset", choices=PRESETS, default="medium", help="x264 speed preset (default medium)")
+    rend.add_argument("--no-captions", action="store_true", help="no prompt/movement captions in the preview")
+    rend.add_argument("--save-frames", action="store_true", help="also write every clip's frames as PNGs")
+    _add_plan_options(rend)
+    rend.set_defaults(handler=run_render)
+
+
+def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
+    settings = load_settings(args.settings if hasattr(args, "settings") else args.input)
+    seed = args.seed if args.seed is not None else settings.seed
+    drawn = seed < 0
+    if drawn:
+        seed = secrets.randbelow(2**32)
+    options = PlanOptions(**{k: getattr(args, k) for k in PLAN_FLAGS if k != "seed"}, seed=seed, lang=args.lang)
+    plan = build_plan(settings, options)
+    if drawn:
+        plan = dataclasses.replace(plan, notes=(*plan.notes, f"seed -1: drew {seed}"))
+    return plan
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    plan = _plan_from_args(args)
+    if args.out:
+        write_text_atomic(args.out, plan_to_json(plan))
+    if args.json:
+        sys.stdout.write(plan_to_json(plan))
+        return 0
+    print(
+        f"{plan.name}: {plan.mode} with {plan.model}, {plan.width}x{plan.height}, {plan.steps} steps, "
+        f"guidance {plan.guidance:g}, shift {plan.shift:g}; {plan.max_frames} frames at {plan.fps_out:g} fps "
+        f"from {plan.fps_model} fps model frames"
+    )
+    for c in plan.clips:
+        print(
+            f"clip {c.index:>3}  frames {c.start_frame:>5}-{c.end_frame - 1:<5} "
+            f"{c.start_frame / plan.fps_out:7.2f}-{c.end_frame / plan.fps_out:.2f} s  {c.num_frames:>3} model frames"
+            f"{f' (+{c.overlap} carried)' if c.overlap else ''}  seed {c.seed}  strength {c.strength:.2f}"
+        )
+        print(f"          {c.effective_prompt}")
+        if c.negative_prompt:
+            print(f"          --neg {c.negative_prompt}")
+        print(f"          camera: {c.movement}  [motion {c.motion_strength:.2f}]")
+    for note in plan.notes:
+        print(f"note: {note}")
+    if args.out:
+        print(f"plan written to {args.out}")
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    if is_plan_file(args.input):
+        given = [f"--{k.replace('_', '-')}" for k in PLAN_FLAGS if getattr(args, k) is not None]
+        if given:
+            raise PlanError(
+                f"{' '.join(given)} apply to settings files, not to a plan",
+                where=args.input,
+                hint="edit the plan.json, or render the settings file",
+            )
+        plan = read_plan(args.input)
+    else:
+        plan = _plan_from_args(args)
+    out = args.out or os.path.join("outputs", plan.name)
+    options = RenderOptions(
+        engine=args.engine,
+        crf=args.crf,
+        preset=args.preset,
+        captions=not args.no_captions,
+        save_frames=args.save_frames,
+    )
+    print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
+    result = render(
+        plan, out, options, log=lambda m: print(m, file=sys.stderr if m.startswith("warning") else sys.stdout)
+    )
+    print(
+        f"video: {result.video} ({result.frames} frames at {plan.fps_out:g} fps, {plan.duration_s:.2f} s) in {result.seconds:.1f} s"
+    )
+    print(f"plan:  {result.plan_path}")
+    return 0

@@ -1,0 +1,253 @@
+"""The generation plan: Deforum settings + render options -> WAN clips on the right timeline.
+
+Pure and frozen (no torch, no files). A prompt change starts a clip; long spans split into
+windows within the model's frame limit; each clip is 4n+1 model frames covering its own span
+exactly (see timeline.py), so the output has exactly max_frames frames at Deforum's fps and every
+prompt starts at its own output frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from movement import build_prompt_schedule, build_schedules, camera_rates, describe_range
+from movement.motion import motion_inputs
+from movement.settings import DeforumSettings
+
+from .errors import PlanError
+from .registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
+from .seeds import clip_seeds
+from .timeline import max_window, model_frames_for, split_span
+
+PLAN_VERSION = 1
+DEFAULT_OVERLAP = {"t2v": 0, "i2v_chain": 1, "vace_continue": 8, "flf2v_keyframes": 1}
+SIZE_POLICY_NATIVE = "native-area"
+SIZE_POLICY_OVERRIDE = "override"
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    model: str | None = None
+    mode: str | None = None
+    width: int | None = None
+    height: int | None = None
+    steps: int | None = None
+    guidance: float | None = None
+    shift: float | None = None
+    max_clip_frames: int | None = None
+    overlap: int | None = None
+    seed: int | None = None  # base seed; required when the settings say -1 (the shell draws it)
+    lang: str = "en"
+
+
+@dataclass(frozen=True)
+class Clip:
+    index: int
+    start_frame: int  # Deforum output frame, inclusive
+    end_frame: int  # exclusive
+    num_frames: int  # model frames, 4n+1, including `overlap`
+    overlap: int  # model frames carried over from the previous clip
+    prompt: str
+    negative_prompt: str
+    movement: str
+    motion_strength: float
+    seed: int
+    strength: float
+    user_prompt: str | None = None  # a user's edit wins over `prompt`
+
+    @property
+    def effective_prompt(self) -> str:
+        return self.user_prompt if self.user_prompt is not None else self.prompt
+
+
+@dataclass(frozen=True)
+class GenerationPlan:
+    source: str
+    name: str
+    settings_json: str
+    mode: str
+    model: str
+    fps_out: float
+    fps_model: int
+    max_frames: int
+    width: int
+    height: int
+    size_policy: str
+    steps: int
+    guidance: float
+    guidance_2: float | None
+    shift: float
+    max_clip_frames: int
+    overlap: int
+    seed: int
+    seed_behavior: str
+    lang: str
+    clips: tuple[Clip, ...]
+    notes: tuple[str, ...] = field(default=())
+    version: int = PLAN_VERSION
+
+    @property
+    def duration_s(self) -> float:
+        return self.max_frames / self.fps_out
+
+
+def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[str, ModelSpec]:
+    if mode is not None and mode not in MODES:
+        raise PlanError(f"unknown mode {mode!r}", hint=f"use one of {', '.join(MODES)}")
+    if model is not None:
+        spec = get_model(model)
+        if spec is None:
+            raise PlanError(f"unknown model {model!r}", hint=f"use one of {', '.join(model_names())}")
+        mode = mode or ("i2v_chain" if has_init and "i2v_chain" in spec.modes else spec.modes[0])
+    else:
+        mode = mode or ("i2v_chain" if has_init else "t2v")
+        spec = get_model(DEFAULT_MODEL[mode])
+        assert spec is not None
+    if mode not in spec.modes:
+        able = [m.name for m in _models_for(mode)]
+        raise PlanError(
+            f"{spec.label} cannot render mode {mode!r}",
+            hint=f"use --mode {' or '.join(spec.modes)}, or --model {' / '.join(able)}",
+        )
+    if mode in ("i2v_chain", "flf2v_keyframes") and not has_init and mode != "i2v_chain":
+        raise PlanError(f"mode {mode!r} needs an init image", hint="set use_init and init_image in the settings")
+    return mode, spec
+
+
+def _models_for(mode: str) -> list[ModelSpec]:
+    from .registry import MODELS
+
+    return [m for m in MODELS if mode in m.modes]
+
+
+def plan_size(
+    settings: DeforumSettings, spec: ModelSpec, width: int | None, height: int | None
+) -> tuple[int, int, str]:
+    """Override (checked), or the model's native pixel area at the settings' aspect ratio."""
+    m = spec.size_multiple
+    if (width is None) != (height is None):
+        raise PlanError("give both --width and --height, or neither")
+    if width is not None and height is not None:
+        for label, value in (("width", width), ("height", height)):
+            if value < m or value % m:
+                near = max(m, round(value / m) * m)
+                raise PlanError(f"{label} {value} is not a multiple of {m} for {spec.label}", hint=f"use {near}")
+        if width * height > spec.max_area:
+            raise PlanError(
+                f"{width}x{height} is too large for {spec.label} (at most {spec.max_area} pixels)",
+                hint=f"use {spec.native_size[0]}x{spec.native_size[1]} or a model made for larger frames",
+            )
+        return width, height, SIZE_POLICY_OVERRIDE
+    aspect = settings.width / settings.height
+    w = math.sqrt(spec.native_area * aspect)
+    h = w / aspect
+    w_snap, h_snap = max(m, round(w / m) * m), max(m, round(h / m) * m)
+    while w_snap * h_snap > spec.max_area:
+        if w_snap >= h_snap:
+            w_snap -= m
+        else:
+            h_snap -= m
+    return w_snap, h_snap, SIZE_POLICY_NATIVE
+
+
+def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) -> GenerationPlan:
+    mode, spec = resolve_model(options.mode, options.model, bool(settings.init_image))
+    width, height, policy = plan_size(settings, spec, options.width, options.height)
+    steps = options.steps if options.steps is not None else spec.steps
+    if not 1 <= steps <= 1000:
+        raise PlanError(f"steps must be 1..1000, got {steps}")
+    guidance = options.guidance if options.guidance is not None else spec.guidance
+    shift = options.shift if options.shift is not None else spec.shift
+    if not (0 <= guidance <= 50 and 0 < shift <= 100):
+        raise PlanError(f"guidance {guidance} / shift {shift} out of range", hint="guidance 0..50, shift above 0")
+    limit = options.max_clip_frames if options.max_clip_frames is not None else spec.max_frames
+    if limit < 5 or (limit - 1) % 4 or limit > spec.max_frames:
+        raise PlanError(
+            f"max clip frames {limit} must be 4n+1 between 5 and {spec.max_frames} for {spec.label}",
+            hint=f"use {min(spec.max_frames, max(5, 4 * ((limit - 1) // 4) + 1))}",
+        )
+    overlap = options.overlap if options.overlap is not None else DEFAULT_OVERLAP[mode]
+    fps_out, fps_model = settings.fps, spec.fps
+    window = max_window(limit, fps_out, fps_model, overlap) if 0 <= overlap <= limit - 5 else 0
+    if window < 1:
+        raise PlanError(
+            f"overlap {overlap} leaves no room for new frames in clips of {limit} frames",
+            hint=f"use an overlap of 0..{limit - 5}",
+        )
+    seed = options.seed if options.seed is not None else settings.seed
+    if seed < 0:
+        raise PlanError("the plan needs a fixed seed (the settings say -1)", hint="pass --seed N")
+    if options.lang not in ("en", "zh"):
+        raise PlanError(f"unknown language {options.lang!r}", hint="use en or zh")
+
+    prompts = build_prompt_schedule(settings)
+    if not prompts.keys:
+        raise PlanError(f"{settings.source}: the settings have no prompts", hint='add "prompts": {"0": "..."}')
+    keys = set(motion_inputs(settings.animation_mode)) | {"strength_schedule", "seed_schedule"}
+    schedules = build_schedules(settings, keys=keys)
+    rates = camera_rates(schedules)
+    spans: list[tuple[int, int]] = []
+    for r in prompts.ranges():
+        spans += split_span(r.start_frame, r.end_frame, window)
+    starts = [a for a, _ in spans]
+    seeds = clip_seeds(
+        settings.seed_behavior,
+        seed,
+        len(spans),
+        iter_n=settings.seed_iter_n,
+        start_frames=starts,
+        schedule=schedules.series.get("seed_schedule"),
+    )
+    strength = schedules["strength_schedule"]
+    clips = []
+    for i, (a, b) in enumerate(spans):
+        carried = overlap if i else 0
+        text = prompts.prompt_at(a)
+        segment = describe_range(rates, a, b)
+        clips.append(
+            Clip(
+                index=i,
+                start_frame=a,
+                end_frame=b,
+                num_frames=model_frames_for(b - a, fps_out, fps_model, carried),
+                overlap=carried,
+                prompt=text.positive,
+                negative_prompt=text.negative,
+                movement=segment.description(options.lang),
+                motion_strength=segment.motion_strength,
+                seed=seeds[i],
+                strength=float(strength[a]),
+            )
+        )
+    notes = []
+    if policy == SIZE_POLICY_NATIVE and (width, height) != (settings.width, settings.height):
+        notes.append(
+            f"size {settings.width}x{settings.height} -> {width}x{height}: {spec.label}'s native pixel area "
+            f"at the settings' aspect ratio, sides multiples of {spec.size_multiple}"
+        )
+    name = settings.source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "render"
+    return GenerationPlan(
+        source=settings.source,
+        name=name,
+        settings_json=settings.raw_json,
+        mode=mode,
+        model=spec.name,
+        fps_out=fps_out,
+        fps_model=fps_model,
+        max_frames=settings.max_frames,
+        width=width,
+        height=height,
+        size_policy=policy,
+        steps=steps,
+        guidance=float(guidance),
+        guidance_2=spec.guidance_2,
+        shift=float(shift),
+        max_clip_frames=limit,
+        overlap=overlap,
+        seed=seed,
+        seed_behavior=settings.seed_behavior,
+        lang=options.lang,
+        clips=tuple(clips),
+        notes=tuple(notes),
+    )

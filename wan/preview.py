@@ -1,0 +1,150 @@
+"""The preview engine: an animatic of the plan that needs no model weights.
+
+Each clip is rendered like a WAN engine would: `num_frames` frames at the model's fps, the first
+`overlap` of them before the clip's start. Every frame shows the init image (or a test card)
+moved by Deforum's camera at that moment, with an optional caption (prompt and movement words).
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import cv2
+import numpy as np
+
+from movement import build_schedules
+from movement.camera import frame_matrices
+from movement.settings import DeforumSettings
+
+from .plan import Clip, GenerationPlan
+from .timeline import round_half_up
+
+SUPERSAMPLE = 2  # the source picture is drawn at twice the frame size so zooming in stays sharp
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def test_card(width: int, height: int) -> np.ndarray:
+    """A picture whose motion is easy to read: hue across, brightness down, a grid, labelled corners."""
+    yy, xx = np.mgrid[0:height, 0:width]
+    hsv = np.zeros((height, width, 3), np.uint8)
+    hsv[..., 0] = (xx * 170 // max(1, width - 1)).astype(np.uint8)
+    hsv[..., 1] = 150
+    hsv[..., 2] = (230 - yy * 120 // max(1, height - 1)).astype(np.uint8)
+    card = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+    step = max(8, min(width, height) // 8)
+    thick = max(1, step // 24)
+    for x in range(0, width, step):
+        cv2.line(card, (x, 0), (x, height - 1), (255, 255, 255), thick)
+    for y in range(0, height, step):
+        cv2.line(card, (0, y), (width - 1, y), (255, 255, 255), thick)
+    cx, cy = width // 2, height // 2
+    for r in range(step, min(width, height) // 2, step):
+        cv2.circle(card, (cx, cy), r, (20, 20, 20), thick)
+    cv2.drawMarker(card, (cx, cy), (255, 40, 40), cv2.MARKER_CROSS, step, thick * 2)
+    scale = step / 40
+    for label, (x, y) in {
+        "TOP LEFT": (step // 4, step // 2),
+        "TOP RIGHT": (width - 5 * step, step // 2),
+        "BOTTOM LEFT": (step // 4, height - step // 3),
+        "BOTTOM RIGHT": (width - 6 * step, height - step // 3),
+        "WAN WEAVE PREVIEW": (cx - 5 * step, cy - step),
+    }.items():
+        cv2.putText(card, label, (x, y), _FONT, scale, (0, 0, 0), thick * 3, cv2.LINE_AA)
+        cv2.putText(card, label, (x, y), _FONT, scale, (255, 255, 255), thick, cv2.LINE_AA)
+    return card
+
+
+def load_start_image(settings: DeforumSettings, width: int, height: int, warnings: list[str]) -> np.ndarray:
+    """The init image, cropped to the frame's aspect, or a test card (with a warning) when it is unusable."""
+    w, h = width * SUPERSAMPLE, height * SUPERSAMPLE
+    path = settings.init_image
+    if path:
+        full = path if os.path.isabs(path) or "://" in path else os.path.join(os.path.dirname(settings.source), path)
+        image = None
+        if "://" in path:
+            warnings.append(
+                f"init_image is a URL ({path}); Wan Weave never downloads at render time: using a test card"
+            )
+        elif not os.path.isfile(full):
+            warnings.append(f"init_image not found: {full}; using a test card")
+        else:
+            image = cv2.imread(full, cv2.IMREAD_COLOR)
+            if image is None:
+                warnings.append(f"init_image is not a readable image: {full}; using a test card")
+        if image is not None:
+            return _cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), w, h)
+    return test_card(w, h)
+
+
+def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
+    ih, iw = image.shape[:2]
+    scale = max(w / iw, h / ih)
+    resized = cv2.resize(image, (max(w, round(iw * scale)), max(h, round(ih * scale))), interpolation=cv2.INTER_AREA)
+    y, x = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
+    return np.ascontiguousarray(resized[y : y + h, x : x + w])
+
+
+class PreviewEngine:
+    name = "preview"
+
+    def __init__(self, plan: GenerationPlan, settings: DeforumSettings, *, captions: bool = True) -> None:
+        self.plan = plan
+        self.captions = captions
+        self.warnings: list[str] = []
+        schedules = build_schedules(settings)
+        # The animatic shows the camera at the plan's frame size; Deforum's pixel values are in
+        # the settings' size, so 2D translations are rescaled.
+        self.matrices = _rescale(frame_matrices(schedules), settings, plan)
+        self.source = load_start_image(settings, plan.width, plan.height, self.warnings)
+        border = settings.get("border", "replicate")
+        self.border = cv2.BORDER_WRAP if border == "wrap" else cv2.BORDER_REPLICATE
+        down = np.diag([1.0 / SUPERSAMPLE, 1.0 / SUPERSAMPLE, 1.0])
+        self.from_source = down
+
+    def frame_at(self, frame: int) -> np.ndarray:
+        matrix = self.matrices[min(max(frame, 0), self.plan.max_frames - 1)] @ self.from_source
+        return cv2.warpPerspective(
+            self.source, matrix, (self.plan.width, self.plan.height), flags=cv2.INTER_LINEAR, borderMode=self.border
+        )
+
+    def render_clip(self, clip: Clip) -> list[np.ndarray]:
+        """The clip's model frames: frame k is at Deforum time start + (k - overlap) * fps_out / fps_model."""
+        plan = self.plan
+        frames = []
+        for k in range(clip.num_frames):
+            deforum_frame = clip.start_frame + round_half_up((k - clip.overlap) * plan.fps_out / plan.fps_model)
+            image = self.frame_at(deforum_frame)
+            if self.captions:
+                _caption(image, clip, plan)
+            frames.append(image)
+        return frames
+
+
+def _rescale(matrices: np.ndarray, settings: DeforumSettings, plan: GenerationPlan) -> np.ndarray:
+    sx, sy = plan.width / settings.width, plan.height / settings.height
+    if settings.animation_mode != "2D" or (sx == 1 and sy == 1):
+        return matrices
+    s = np.diag([sx, sy, 1.0])
+    return s @ matrices @ np.linalg.inv(s)
+
+
+def _caption(image: np.ndarray, clip: Clip, plan: GenerationPlan) -> None:
+    h, w = image.shape[:2]
+    scale = max(0.35, w / 1600)
+    line_h = int(28 * scale * 1.4) + 2
+    chars = max(20, int(w / (scale * 14)))
+    head = (
+        f"clip {clip.index + 1}/{len(plan.clips)}  {clip.start_frame / plan.fps_out:.2f}-"
+        f"{clip.end_frame / plan.fps_out:.2f} s  seed {clip.seed}"
+    )
+    lines = [head, *textwrap.wrap(clip.effective_prompt, chars)[:2], *textwrap.wrap(clip.movement, chars)[:1]]
+    band = line_h * len(lines) + 8
+    overlay = image[h - band :].astype(np.float32) * 0.45
+    image[h - band :] = overlay.astype(np.uint8)
+    for i, text in enumerate(lines):
+        y = h - band + 4 + line_h * (i + 1) - 6
+        color = (255, 230, 120) if i == 0 else (255, 255, 255)
+        # Hershey fonts cover ASCII only; other characters become '?'.
+        safe = text.encode("ascii", "replace").decode()
+        cv2.putText(image, safe, (8, y), _FONT, scale, color, 1, cv2.LINE_AA)

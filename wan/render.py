@@ -1,0 +1,135 @@
+"""Render a plan: run an engine clip by clip, resample to Deforum's fps by time, write the MP4.
+
+Output folder: <name>.mp4, plan.json, <name>.render.json (what happened: engine, warnings, timings),
+and with `save_frames` each clip's model frames as PNGs under clips/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import RenderError
+from .plan import GenerationPlan
+from .plan_io import plan_settings, plan_to_json
+from .timeline import source_indices
+from .video import VideoSpec, metadata_for, soundtrack_from_settings, write_mp4
+
+ENGINES = ("preview",)
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    engine: str = "preview"
+    crf: int = 18
+    preset: str = "medium"
+    captions: bool = True
+    save_frames: bool = False
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    video: str
+    plan_path: str
+    manifest: str
+    frames: int
+    seconds: float
+    warnings: tuple[str, ...] = field(default=())
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.partial"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def output_frames(plan: GenerationPlan, render_clip: Callable, on_clip: Callable | None = None) -> Iterator[np.ndarray]:
+    """Model-fps clip frames -> exactly max_frames output frames, nearest frame by time."""
+    for clip in plan.clips:
+        frames = render_clip(clip)
+        if len(frames) != clip.num_frames:
+            raise RenderError(f"engine returned {len(frames)} frames for clip {clip.index}, expected {clip.num_frames}")
+        if on_clip:
+            on_clip(clip, frames)
+        for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, plan.fps_model, clip.overlap):
+            yield frames[k]
+
+
+def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOptions(), log=print) -> RenderResult:
+    if options.engine not in ENGINES:
+        raise RenderError(f"unknown engine {options.engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    settings = plan_settings(plan)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create the output folder: {exc.strerror}", where=out_dir) from None
+    if not os.access(out_dir, os.W_OK):
+        raise RenderError("the output folder is not writable", where=out_dir)
+    audio, audio_warning = soundtrack_from_settings(settings.get, os.path.dirname(os.path.abspath(plan.source)))
+    from .preview import PreviewEngine
+
+    engine = PreviewEngine(plan, settings, captions=options.captions)
+    warnings = list(engine.warnings) + ([audio_warning] if audio_warning else [])
+    for w in warnings:
+        log(f"warning: {w}")
+    plan_path = os.path.join(out_dir, "plan.json")
+    plan_json = plan_to_json(plan)
+    write_text_atomic(plan_path, plan_json)
+    started = time.perf_counter()
+
+    def on_clip(clip, frames):
+        log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
+        if options.save_frames:
+            _save_pngs(out_dir, clip.index, frames)
+
+    video = os.path.join(out_dir, f"{plan.name}.mp4")
+    write_mp4(
+        output_frames(plan, engine.render_clip, on_clip),
+        video,
+        VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
+        expected_frames=plan.max_frames,
+        audio=audio,
+        metadata=metadata_for(plan_json, plan.settings_json),
+    )
+    seconds = time.perf_counter() - started
+    manifest = os.path.join(out_dir, f"{plan.name}.render.json")
+    write_text_atomic(
+        manifest,
+        json.dumps(
+            {
+                "engine": options.engine,
+                "video": os.path.basename(video),
+                "frames": plan.max_frames,
+                "fps": plan.fps_out,
+                "width": plan.width,
+                "height": plan.height,
+                "soundtrack": audio,
+                "warnings": warnings,
+                "seconds": round(seconds, 3),
+            },
+            indent=2,
+        )
+        + "\n",
+    )
+    return RenderResult(video, plan_path, manifest, plan.max_frames, seconds, tuple(warnings))
+
+
+def _save_pngs(out_dir: str, index: int, frames: list[np.ndarray]) -> None:
+    import cv2
+
+    folder = os.path.join(out_dir, "clips", f"clip_{index:03d}")
+    os.makedirs(folder, exist_ok=True)
+    for k, frame in enumerate(frames):
+        path = os.path.join(folder, f"frame_{k:04d}.png")
+        tmp = path + ".partial.png"
+        if not cv2.imwrite(tmp, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+            raise RenderError("cannot write a PNG frame", where=path)
+        os.replace(tmp, path)
