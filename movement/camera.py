@@ -9,7 +9,11 @@ warp the original picture once per frame instead of re-warping (and blurring) it
 3D is an approximation, documented in docs/preview.md: Deforum moves every pixel by a depth map; we
 use a plane facing the camera at depth 1 (Deforum's flat-depth value) and the homography it induces,
 H = K (R^T + T n^T / d) K^-1 with R = euler_xyz(rx, ry, rz), T = [-tx, ty, -tz] / 200 (Deforum's
-conventions) and K from `fov_schedule` (vertical field of view), with x right and y down.
+conventions) and K from `fov_schedule` (vertical field of view), with x right and y down. Each
+frame's step keeps only what the homography does at the frame centre (shift, turn) plus the dolly's
+scale: Deforum repaints every frame, so its picture faces the camera again at the next step, while
+composing full homographies would tilt one plane further and further (a 90 degree pan would look at
+it edge-on, and pans would slowly zoom).
 """
 
 from __future__ import annotations
@@ -51,6 +55,21 @@ def matrix_3d(
     return h / h[2, 2]
 
 
+def repainted_step(h: np.ndarray, x: float, y: float, tz: float) -> np.ndarray:
+    """The similarity that moves the centre (x, y) as `h` does, turns as `h` does there, and scales
+    only by the dolly, so pans and tilts slide the picture instead of tilting a plane away."""
+    p = np.array([x, y, 1.0])
+    q = h @ p
+    target = q[:2] / q[2]
+    jac = (h[:2, :2] - np.outer(target, h[2, :2])) / q[2]
+    angle = np.arctan2(jac[1, 0] - jac[0, 1], jac[0, 0] + jac[1, 1])
+    scale = 1.0 / (1.0 - tz * TRANSLATION_SCALE / PLANE_DEPTH)
+    c, s = scale * np.cos(angle), scale * np.sin(angle)
+    out = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    out[:2, 2] = target - out[:2, :2] @ p[:2]
+    return out
+
+
 def frame_matrices(schedules: Schedules) -> np.ndarray:
     """(max_frames, 3, 3) forward maps from frame 0 to each frame, in output pixels."""
     n, w, h = schedules.max_frames, schedules.width, schedules.height
@@ -69,7 +88,7 @@ def frame_matrices(schedules: Schedules) -> np.ndarray:
             )
         elif schedules.animation_mode == "3D":
             fov = s["fov_schedule"][f] if "fov_schedule" in s else 70.0
-            step = matrix_3d(
+            homography = matrix_3d(
                 s["rotation_3d_x"][f],
                 s["rotation_3d_y"][f],
                 s["rotation_3d_z"][f],
@@ -80,6 +99,7 @@ def frame_matrices(schedules: Schedules) -> np.ndarray:
                 w,
                 h,
             )
+            step = repainted_step(homography, w / 2.0, h / 2.0, s["translation_z"][f])
         else:
             step = np.eye(3)
         out[f] = step @ out[f - 1]
