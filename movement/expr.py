@@ -14,6 +14,7 @@ whose condition is not boolean) we compute the obvious value instead.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,8 +57,19 @@ _UNARY_FLOAT: dict[str, Callable] = {
     "abs": np.abs,
     "floor": np.floor,
     "ceil": np.ceil,
+    "log2": np.log2,
+    "trunc": np.trunc,
+    "round": np.rint,  # numexpr's round is half-to-even, like rint
 }
-FUNCTIONS: tuple[str, ...] = tuple(sorted([*_UNARY_FLOAT, "arctan2", "where"]))
+_BINARY_FLOAT: dict[str, Callable] = {
+    "arctan2": np.arctan2,
+    "fmod": np.fmod,
+    "minimum": np.minimum,
+    "maximum": np.maximum,
+    "hypot": np.hypot,
+    "copysign": np.copysign,
+}
+FUNCTIONS: tuple[str, ...] = tuple(sorted([*_UNARY_FLOAT, *_BINARY_FLOAT, "sign", "where"]))
 DEFAULT_NAMES: tuple[str, ...] = ("t", "max_f", "s")
 
 _COMPARE = {
@@ -132,7 +144,10 @@ def _compile_cached(text: str, names: tuple[str, ...]) -> Expression:
         )
     _check_nesting(text)
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # Python's own warnings about the user's text (invalid escapes, "1if") are not theirs to see.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(
             f"cannot parse {_short(text)!r}: {exc.msg}", hint="check brackets and operators"
@@ -263,13 +278,15 @@ class _Compiler:
 
             return logical
         if isinstance(op, ast.Add):
-            return _arith(left, right, np.add)
+            return self.arith(left, right, np.add, bool_op=np.logical_or)
         if isinstance(op, ast.Sub):
-            return _arith(left, right, np.subtract)
+            return self.arith(left, right, np.subtract)
         if isinstance(op, ast.Mult):
-            return _arith(left, right, np.multiply)
+            return self.arith(left, right, np.multiply, bool_op=np.logical_and)
         if isinstance(op, ast.Mod):
-            return _arith(left, right, np.remainder)
+            return self.arith(left, right, np.remainder, float_op=_numexpr_fmod)
+        if isinstance(op, ast.FloorDiv):
+            return self.arith(left, right, np.floor_divide, float_op=lambda a, b: np.floor(a / b))
         if isinstance(op, ast.Div):
 
             def div(env: Env) -> Value:
@@ -278,20 +295,53 @@ class _Compiler:
 
             return div
         if isinstance(op, ast.Pow):
-            return self.power(left, right)
+            constant = not any(isinstance(n, ast.Name) for n in ast.walk(node.right))
+            return self.power(left, right, constant)
         raise self.fail(f"operator {type(op).__name__} not allowed", hint="use + - * / % ** only")
 
-    def power(self, left: Node, right: Node) -> Node:
+    def power(self, left: Node, right: Node, exponent_is_constant: bool) -> Node:
         def pow_(env: Env) -> Value:
             (ka, a), (kb, b) = _numeric(left(env)), _numeric(right(env))
             b_arr = np.asarray(b)
             if b_arr.size and float(np.nanmax(np.abs(b_arr.astype(np.float64)))) > MAX_EXPONENT:
                 raise self.fail(f"exponent larger than {MAX_EXPONENT:g}")
-            if ka == INT and kb == INT and not np.any(b_arr < 0):
-                return (INT, np.power(a, b))
+            if ka == INT and kb == INT:
+                if not np.any(b_arr < 0):
+                    result = np.power(a, b)
+                    return (INT, self.checked(result, _pow_overflowed(np.asarray(a, np.int64), b_arr, result)))
+                if not exponent_is_constant:
+                    # numexpr's integer power with a negative exponent is integer 1/base**-b.
+                    a_arr = np.asarray(a, np.int64)
+                    negative = np.where(a_arr == 1, 1, np.where(a_arr == -1, np.where(b_arr % 2 == 0, 1, -1), 0))
+                    positive = np.power(a_arr, np.maximum(b_arr, 0))
+                    return (INT, np.where(b_arr < 0, negative, positive).astype(np.int64))
+                # A constant negative exponent is an error in numexpr; the float value is the useful one.
             return (FLOAT, np.power(np.asarray(a, np.float64), b_arr.astype(np.float64)))
 
         return pow_
+
+    def checked(self, result, overflowed) -> np.ndarray:
+        """Refuse int64 overflow: numexpr would wrap silently (or fail on constants)."""
+        if np.any(overflowed):
+            raise self.fail("integer overflow", hint="write a float such as 2.0**64")
+        return result
+
+    def arith(self, left: Node, right: Node, func: Callable, *, bool_op=None, float_op=None) -> Node:
+        def op(env: Env) -> Value:
+            (ka, a), (kb, b) = left(env), right(env)
+            if ka == BOOL and kb == BOOL and bool_op is not None:
+                return (BOOL, bool_op(a, b))
+            (ka, a), (kb, b) = _numeric((ka, a)), _numeric((kb, b))
+            if ka == INT and kb == INT:
+                a64, b64 = np.asarray(a, np.int64), np.asarray(b, np.int64)
+                result = func(a64, b64)
+                if func in _OVERFLOW_CHECKS:
+                    return (INT, self.checked(result, _OVERFLOW_CHECKS[func](a64, b64, result)))
+                return (INT, result)
+            a_f, b_f = np.asarray(a, np.float64), np.asarray(b, np.float64)
+            return (FLOAT, (float_op or func)(a_f, b_f))
+
+        return op
 
     def compare(self, node: ast.Compare) -> Node:
         if len(node.ops) != 1:
@@ -311,7 +361,7 @@ class _Compiler:
         if fname not in FUNCTIONS:
             raise self.fail(f"unknown function {fname!r}", hint=f"functions allowed: {', '.join(FUNCTIONS)}")
         args = [self.build(a) for a in node.args]
-        arity = {"arctan2": 2, "where": 3}.get(fname, 1)
+        arity = 3 if fname == "where" else 2 if fname in _BINARY_FLOAT else 1
         if len(args) != arity:
             raise self.fail(f"{fname}() takes {arity} argument(s), got {len(args)}")
         if fname == "where":
@@ -324,15 +374,27 @@ class _Compiler:
                 return (kind, np.where(np.asarray(c).astype(bool), np.asarray(va, dtype), np.asarray(vb, dtype)))
 
             return where
-        if fname == "arctan2":
+        if fname in _BINARY_FLOAT:
+            func2 = _BINARY_FLOAT[fname]
             y, x = args
-            return lambda env: (
-                FLOAT,
-                np.arctan2(np.asarray(y(env)[1], np.float64), np.asarray(x(env)[1], np.float64)),
-            )
-        func = _UNARY_FLOAT[fname]
+            return lambda env: (FLOAT, func2(_as_float(y(env)), _as_float(x(env))))
         (arg,) = args
-        return lambda env: (FLOAT, func(np.asarray(arg(env)[1], np.float64)))
+        if fname == "sign":
+
+            def sign(env: Env) -> Value:
+                kind, v = _numeric(arg(env))
+                return (kind, np.sign(v))
+
+            return sign
+        func = _UNARY_FLOAT[fname]
+
+        def unary(env: Env) -> Value:
+            kind, v = arg(env)
+            result = func(np.asarray(v, np.float64))
+            # numexpr evaluates math functions of booleans in float32.
+            return (FLOAT, result.astype(np.float32) if kind == BOOL else result)
+
+        return unary
 
 
 def _numeric(value: Value) -> Value:
@@ -342,11 +404,43 @@ def _numeric(value: Value) -> Value:
     return value
 
 
-def _arith(left: Node, right: Node, func: Callable) -> Node:
-    def op(env: Env) -> Value:
-        (ka, a), (kb, b) = _numeric(left(env)), _numeric(right(env))
-        if ka == INT and kb == INT:
-            return (INT, func(np.asarray(a, np.int64), np.asarray(b, np.int64)))
-        return (FLOAT, func(np.asarray(a, np.float64), np.asarray(b, np.float64)))
+_INT64_MIN = np.iinfo(np.int64).min
 
-    return op
+
+def _mul_overflowed(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    # Without overflow r == a*b exactly, so r // b gives a back.
+    safe_b = np.where(b == 0, 1, b)
+    wrong = (b != 0) & (np.floor_divide(r, safe_b) != a)
+    return wrong | ((a == -1) & (b == _INT64_MIN)) | ((b == -1) & (a == _INT64_MIN))
+
+
+_OVERFLOW_CHECKS: dict[Callable, Callable] = {
+    np.add: lambda a, b, r: ((a ^ r) & (b ^ r)) < 0,
+    np.subtract: lambda a, b, r: ((a ^ b) & (a ^ r)) < 0,
+    np.multiply: _mul_overflowed,
+}
+
+
+def _pow_overflowed(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+    approx = np.abs(np.power(a.astype(np.float64), b.astype(np.float64)))
+    over = approx >= 2.0**64
+    unsure = (approx >= 2.0**62) & ~over
+    if np.any(unsure):
+        # Near the edge, float rounding cannot tell: ask Python's exact integers.
+        a_b = np.broadcast_arrays(a, b, r)
+        exact = [int(x) ** int(y) != int(z) for x, y, z, u in zip(*(v.ravel() for v in a_b), np.broadcast_to(unsure, a_b[0].shape).ravel()) if u]
+        over = over | (unsure & np.any(exact))
+    return over
+
+
+def _as_float(value: Value) -> np.ndarray:
+    kind, v = value
+    if kind == BOOL:
+        # numexpr evaluates math functions of booleans in float32.
+        return np.asarray(v, np.float32)
+    return np.asarray(v, np.float64)
+
+
+def _numexpr_fmod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # numexpr's float % is a - floor(a/b)*b (so 1.0 % 0.1 == 0), not the exactly rounded remainder.
+    return a - np.floor(a / b) * b

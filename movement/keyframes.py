@@ -89,9 +89,13 @@ def parse_keyframes(
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise error(f'expected a schedule string like "0: (1.0), 30: (2.0)", got {type(text).__name__}')
     if not isinstance(text, str):
-        if not np.isfinite(text):
+        try:
+            number = float(text)
+        except OverflowError:
+            raise error("the number is too large") from None
+        if not np.isfinite(number):
             raise error(f"value {text!r} is not a finite number")
-        return (Keyframe(0, repr(float(text)), float(text)),)
+        return (Keyframe(0, repr(number), number),)
     if len(text) > MAX_SCHEDULE_CHARS:
         raise error(
             f"schedule is {len(text)} characters long (limit {MAX_SCHEDULE_CHARS})",
@@ -100,7 +104,7 @@ def parse_keyframes(
     pieces = split_pieces(text)
     if not pieces:
         raise error("empty schedule", hint='write at least "0: (value)"')
-    found: dict[int, Keyframe] = {}
+    found: dict[int, str] = {}
     for piece in pieces:
         parts = piece.split(":")
         if len(parts) < 2:
@@ -109,9 +113,12 @@ def parse_keyframes(
                 hint='write keyframes as "frame: (value)", separated by commas',
             )
         frame = _frame_key(parts[0], max_frames=max_frames, seed=seed, error=error)
-        value = parts[1].strip()
-        found[frame] = _keyframe(frame, value, error)
-    return tuple(found[f] for f in sorted(found))
+        found[frame] = parts[1].strip()
+    # Like Deforum, a value is only read when it is used: a key past the end, before frame 0 or
+    # replaced by a later duplicate may hold anything.
+    return tuple(
+        _keyframe(f, found[f], error) if 0 <= f < max_frames else Keyframe(f, found[f]) for f in sorted(found)
+    )
 
 
 def _frame_key(text: str, *, max_frames: int, seed: int, error) -> int:
@@ -149,7 +156,7 @@ def evaluate_keyframes(
     keyframes: tuple[Keyframe, ...], *, max_frames: int, seed: int = -1, key: str = "", file: str = ""
 ) -> np.ndarray:
     """Per-frame float64 series of length max_frames (read-only)."""
-    in_range = [k for k in keyframes if 0 <= k.frame < max_frames]
+    in_range = [k for k in keyframes if 0 <= k.frame < max_frames and (k.number is not None or k.expression)]
     if not in_range:
         raise SettingsError(
             f"no keyframe between frame 0 and max_frames-1 ({max_frames - 1})",

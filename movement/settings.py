@@ -147,6 +147,8 @@ def settings_from_text(raw: bytes | str, *, source: str = "<text>") -> DeforumSe
         ) from None
     except RecursionError:
         raise SettingsError("not valid JSON: nested too deeply", file=source) from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise SettingsError(f"not valid JSON: {exc}", file=source) from None
     return settings_from_mapping(data, source=source)
 
 
@@ -213,7 +215,10 @@ def settings_from_mapping(data: Any, *, source: str = "<settings>") -> DeforumSe
                 schedules.append((key, data[key]))
             else:
                 schedules.append((key, _schedule_value(data[key], key, err)))
-    extra = tuple((k, _freeze(v)) for k, v in data.items() if k not in used)
+    try:
+        extra = tuple((k, _freeze(v)) for k, v in data.items() if k not in used)
+    except RecursionError:
+        raise SettingsError("a value is nested too deeply", file=source) from None
     return DeforumSettings(
         source=source,
         max_frames=max_frames,
@@ -252,11 +257,12 @@ def _as_int(value: Any, key: str, err) -> int:
 def _as_float(value: Any, key: str, err) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise err(key, f"expected a number, got {_json_type(value)}")
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise err(key, f"expected a number, got {value!r}") from None
+    try:
+        value = float(value.strip() if isinstance(value, str) else value)
+    except ValueError:
+        raise err(key, f"expected a number, got {value!r}") from None
+    except OverflowError:
+        raise err(key, "the number is too large") from None
     if not math.isfinite(value):
         raise err(key, f"expected a finite number, got {value!r}")
     return float(value)
@@ -267,9 +273,13 @@ def _schedule_value(value: Any, key: str, err) -> str | float:
         raise err(key, f'expected a schedule string like "0: (1.0)", got {_json_type(value)}')
     if isinstance(value, str):
         return value
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        raise err(key, "the number is too large") from None
+    if not math.isfinite(number):
         raise err(key, f"expected a finite number, got {value!r}")
-    return float(value)
+    return number
 
 
 def _prompts(data: dict, source: str, used: set[str]) -> tuple[tuple[str, str], ...]:
