@@ -28,8 +28,10 @@ MAX_NESTING = 40
 MAX_NODES = 400
 MAX_EXPONENT = 1e6
 
-# Kinds mirror numexpr's type promotion: bool < int < float.
-BOOL, INT, FLOAT = 0, 1, 2
+# Kinds mirror numexpr's type promotion: bool < int (int64) < float32 < double. float32 appears
+# only where numexpr makes it: math functions of booleans, and what is computed from them.
+BOOL, INT, F32, FLOAT = 0, 1, 2, 3
+DTYPES = (np.bool_, np.int64, np.float32, np.float64)
 
 Value = tuple  # (kind, ndarray | scalar)
 Env = Mapping[str, "np.ndarray | int | float"]
@@ -122,8 +124,7 @@ class Expression:
         """The raw result with numexpr's dtype (int64, float64 or bool), for text output."""
         with np.errstate(all="ignore"):
             kind, value = self._root(env)
-        dtype = (np.bool_, np.int64, np.float64)[kind]
-        return np.asarray(value, dtype=dtype)
+        return np.asarray(value, dtype=DTYPES[kind])
 
 
 def compile_expression(text: str, names: tuple[str, ...] = DEFAULT_NAMES) -> Expression:
@@ -290,13 +291,18 @@ class _Compiler:
         if isinstance(op, ast.Div):
 
             def div(env: Env) -> Value:
-                (_, a), (_, b) = _numeric(left(env)), _numeric(right(env))
-                return (FLOAT, np.true_divide(np.asarray(a, np.float64), np.asarray(b, np.float64)))
+                return _true_divide(_numeric(left(env)), _numeric(right(env)))
 
             return div
         if isinstance(op, ast.Pow):
-            constant = not any(isinstance(n, ast.Name) for n in ast.walk(node.right))
-            return self.power(left, right, constant)
+            exponent_constant = not any(isinstance(n, ast.Name) for n in ast.walk(node.right))
+            base_constant = not any(isinstance(n, ast.Name) for n in ast.walk(node.left))
+            if exponent_constant and not base_constant:
+                with np.errstate(all="ignore"):
+                    x = float(np.asarray(right({})[1], np.float64))
+                if np.isfinite(x) and int(2 * x) == 2 * x and abs(x) <= 50:
+                    return self.power_by_products(left, x)
+            return self.power(left, right, exponent_constant)
         raise self.fail(f"operator {type(op).__name__} not allowed", hint="use + - * / % ** only")
 
     def power(self, left: Node, right: Node, exponent_is_constant: bool) -> Node:
@@ -316,7 +322,40 @@ class _Compiler:
                     positive = np.power(a_arr, np.maximum(b_arr, 0))
                     return (INT, np.where(b_arr < 0, negative, positive).astype(np.int64))
                 # A constant negative exponent is an error in numexpr; the float value is the useful one.
-            return (FLOAT, np.power(np.asarray(a, np.float64), b_arr.astype(np.float64)))
+            kind = max(ka, kb, F32 if (ka, kb) != (INT, INT) else FLOAT)
+            return (kind, np.power(np.asarray(a, DTYPES[kind]), b_arr.astype(DTYPES[kind])))
+
+        return pow_
+
+    def power_by_products(self, left: Node, x: float) -> Node:
+        """numexpr's default ('aggressive') rewrite of a constant half-integral power up to 50:
+        binary exponentiation by products, times sqrt for halves, 1/r for negatives. Same
+        products in the same order give the same bits, and int64 stays int64 as in numexpr."""
+        n, half = int(abs(x)), int(abs(2 * x)) % 2
+        multiply = self.arith(lambda env: env["a"], lambda env: env["b"], np.multiply, bool_op=np.logical_and)
+
+        def mul(a: Value, b: Value) -> Value:
+            return multiply({"a": a, "b": b})
+
+        def pow_(env: Env) -> Value:
+            base = left(env)
+            result, square, mask = None, base, 1
+            while True:
+                if n & mask:
+                    result = square if result is None else mul(result, square)
+                mask <<= 1
+                if mask > n:
+                    break
+                square = mul(square, square)
+            if half:
+                kind = _function_kind(base[0])
+                root = (kind, np.sqrt(np.asarray(base[1], DTYPES[kind])))
+                result = root if result is None else mul(result, root)
+            if result is None:
+                result = (base[0], np.ones_like(base[1]))
+            if x < 0:
+                result = _true_divide((INT, np.int64(1)), _numeric(result))
+            return result
 
         return pow_
 
@@ -338,8 +377,9 @@ class _Compiler:
                 if func in _OVERFLOW_CHECKS:
                     return (INT, self.checked(result, _OVERFLOW_CHECKS[func](a64, b64, result)))
                 return (INT, result)
-            a_f, b_f = np.asarray(a, np.float64), np.asarray(b, np.float64)
-            return (FLOAT, (float_op or func)(a_f, b_f))
+            kind = max(ka, kb)
+            a_f, b_f = np.asarray(a, DTYPES[kind]), np.asarray(b, DTYPES[kind])
+            return (kind, (float_op or func)(a_f, b_f))
 
         return op
 
@@ -370,14 +410,21 @@ class _Compiler:
             def where(env: Env) -> Value:
                 (_, c), (ka, va), (kb, vb) = cond(env), a(env), b(env)
                 kind = max(ka, kb)
-                dtype = (np.bool_, np.int64, np.float64)[kind]
+                dtype = DTYPES[kind]
                 return (kind, np.where(np.asarray(c).astype(bool), np.asarray(va, dtype), np.asarray(vb, dtype)))
 
             return where
         if fname in _BINARY_FLOAT:
             func2 = _BINARY_FLOAT[fname]
             y, x = args
-            return lambda env: (FLOAT, func2(_as_float(y(env)), _as_float(x(env))))
+
+            def binary_function(env: Env) -> Value:
+                (ky, vy), (kx, vx) = y(env), x(env)
+                kind = _function_kind(max(ky, kx))
+                result = func2(np.asarray(vy, np.float64), np.asarray(vx, np.float64))
+                return (kind, result.astype(DTYPES[kind]))
+
+            return binary_function
         (arg,) = args
         if fname == "sign":
 
@@ -390,9 +437,9 @@ class _Compiler:
 
         def unary(env: Env) -> Value:
             kind, v = arg(env)
-            result = func(np.asarray(v, np.float64))
-            # numexpr evaluates math functions of booleans in float32.
-            return (FLOAT, result.astype(np.float32) if kind == BOOL else result)
+            out = _function_kind(kind)
+            # Computed in double and rounded: the correctly rounded float32 where numexpr uses float32.
+            return (out, func(np.asarray(v, np.float64)).astype(DTYPES[out]))
 
         return unary
 
@@ -428,17 +475,24 @@ def _pow_overflowed(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
     if np.any(unsure):
         # Near the edge, float rounding cannot tell: ask Python's exact integers.
         a_b = np.broadcast_arrays(a, b, r)
-        exact = [int(x) ** int(y) != int(z) for x, y, z, u in zip(*(v.ravel() for v in a_b), np.broadcast_to(unsure, a_b[0].shape).ravel()) if u]
+        exact = [
+            int(x) ** int(y) != int(z)
+            for x, y, z, u in zip(*(v.ravel() for v in a_b), np.broadcast_to(unsure, a_b[0].shape).ravel())
+            if u
+        ]
         over = over | (unsure & np.any(exact))
     return over
 
 
-def _as_float(value: Value) -> np.ndarray:
-    kind, v = value
-    if kind == BOOL:
-        # numexpr evaluates math functions of booleans in float32.
-        return np.asarray(v, np.float32)
-    return np.asarray(v, np.float64)
+def _function_kind(kind: int) -> int:
+    """numexpr's math functions: booleans and float32 give float32, integers and doubles double."""
+    return F32 if kind in (BOOL, F32) else FLOAT
+
+
+def _true_divide(a: Value, b: Value) -> Value:
+    # int / int is double (true division); otherwise the wider of the two kinds.
+    kind = FLOAT if a[0] == INT and b[0] == INT else max(a[0], b[0])
+    return (kind, np.true_divide(np.asarray(a[1], DTYPES[kind]), np.asarray(b[1], DTYPES[kind])))
 
 
 def _numexpr_fmod(a: np.ndarray, b: np.ndarray) -> np.ndarray:

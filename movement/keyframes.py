@@ -116,9 +116,7 @@ def parse_keyframes(
         found[frame] = parts[1].strip()
     # Like Deforum, a value is only read when it is used: a key past the end, before frame 0 or
     # replaced by a later duplicate may hold anything.
-    return tuple(
-        _keyframe(f, found[f], error) if 0 <= f < max_frames else Keyframe(f, found[f]) for f in sorted(found)
-    )
+    return tuple(_keyframe(f, found[f], error) if 0 <= f < max_frames else Keyframe(f, found[f]) for f in sorted(found))
 
 
 def _frame_key(text: str, *, max_frames: int, seed: int, error) -> int:
