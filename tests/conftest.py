@@ -22,3 +22,15 @@ def write_settings(tmp_path):
         return path
 
     return write
+
+
+def run_bench(script: str, *args: str) -> dict:
+    """Run a benchmark as a user would and return the JSON object it prints."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, f"bench/{script}", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
