@@ -95,6 +95,11 @@ def test_missing_init_image_warns_and_uses_a_test_card(tmp_path, write_settings)
     assert "warning: init_image not found" in result.stderr
     manifest = json.loads((tmp_path / "out" / "small_settings.render.json").read_text())
     assert any("init_image not found" in w for w in manifest["warnings"])
+    frame = first_frame(str(tmp_path / "out" / "small_settings.mp4"))
+    # The test card: a hue sweep from left to right with a grid, not a flat or black frame.
+    assert frame.std() > 30
+    left, right = frame[:, :40].mean(axis=(0, 1)), frame[:, -40:].mean(axis=(0, 1))
+    assert np.abs(left - right).max() > 40
 
 
 def first_frame(mp4: str) -> np.ndarray:
