@@ -34,8 +34,13 @@ def _requirement_files(path: Path) -> list[Path]:
     return files
 
 
+# The CPU build of torch this project's machines carry as a local file; a bare "torch" would pull
+# the newest CUDA build (gigabytes). On a GPU machine pip picks the matching wheel of this version.
+TORCH_PIN = "torch==2.13.0"
+
+
 def ensure_venv(
-    requirements: str,
+    requirements: str | list[str],
     *,
     venv: Path | None = None,
     python: str | None = None,
@@ -45,18 +50,20 @@ def ensure_venv(
     """Return the venv's python, creating the venv and installing `requirements` when they changed."""
     venv = venv or ROOT / ".venv"
     extra = extra or []
-    req = ROOT / requirements
-    stamp = venv / f".installed-{req.stem}"
-    digest = _digest(_requirement_files(req), extra)
+    reqs = [ROOT / r for r in ([requirements] if isinstance(requirements, str) else requirements)]
+    stamp = venv / f".installed-{'+'.join(r.stem for r in reqs)}"
+    digest = _digest([f for r in reqs for f in _requirement_files(r)], extra)
     py = venv_python(venv)
     if not py.exists():
         print(f"setting up {venv.name} (one time)...", file=sys.stderr, flush=True)
         subprocess.run([python or sys.executable, "-m", "venv", str(venv)], check=True)
     if stamp.exists() and stamp.read_text() == digest:
         return py
-    print(f"installing {requirements} {' '.join(extra)} into {venv.name}...", file=sys.stderr, flush=True)
+    names = " ".join(r.name for r in reqs)
+    print(f"installing {names} {' '.join(extra)} into {venv.name}...", file=sys.stderr, flush=True)
     flags = ["-q"] if quiet else []
     env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    subprocess.run([str(py), "-m", "pip", "install", *flags, "-r", str(req), *extra], check=True, env=env)
+    args = [a for r in reqs for a in ("-r", str(r))]
+    subprocess.run([str(py), "-m", "pip", "install", *flags, *args, *extra], check=True, env=env)
     stamp.write_text(digest)
     return py

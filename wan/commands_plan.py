@@ -63,7 +63,10 @@ def add_plan_commands(commands: Any) -> None:
         "no model weights: it renders an animatic of the camera and the prompt timing.",
     )
     rend.add_argument("input", metavar="SETTINGS|PLAN", help="Deforum settings file or plan.json")
-    rend.add_argument("--engine", choices=ENGINES, default="preview", help="preview (default; needs no weights)")
+    rend.add_argument(
+        "--engine", choices=ENGINES, default="preview", help="preview (default; needs no weights) or wan (diffusers)"
+    )
+    rend.add_argument("--models", metavar="DIR", help="WAN models folder for --engine wan (default: $WAN_WEAVE_MODELS)")
     rend.add_argument("--out", metavar="DIR", help="output folder (default: outputs/<name>)")
     rend.add_argument("--crf", type=int, default=18, help="H.264 quality, 0..51, lower is better (default 18)")
     rend.add_argument("--preset", choices=PRESETS, default="medium", help="x264 speed preset (default medium)")
@@ -134,6 +137,7 @@ def run_render(args: argparse.Namespace) -> int:
         preset=args.preset,
         captions=not args.no_captions,
         save_frames=args.save_frames,
+        models_dir=args.models,
     )
     print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
     result = render(

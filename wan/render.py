@@ -20,7 +20,7 @@ from .plan_io import plan_settings, plan_to_json
 from .timeline import source_indices
 from .video import VideoSpec, metadata_for, soundtrack_from_settings, write_mp4
 
-ENGINES = ("preview",)
+ENGINES = ("preview", "wan")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class RenderOptions:
     preset: str = "medium"
     captions: bool = True
     save_frames: bool = False
+    models_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,7 @@ def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOp
     if not os.access(out_dir, os.W_OK):
         raise RenderError("the output folder is not writable", where=out_dir)
     audio, audio_warning = soundtrack_from_settings(settings.get, os.path.dirname(os.path.abspath(plan.source)))
-    from .preview import PreviewEngine
-
-    engine = PreviewEngine(plan, settings, captions=options.captions)
+    engine = _make_engine(plan, settings, options, log)
     warnings = list(engine.warnings) + ([audio_warning] if audio_warning else [])
     for w in warnings:
         log(f"warning: {w}")
@@ -114,12 +113,25 @@ def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOp
                 "soundtrack": audio,
                 "warnings": warnings,
                 "seconds": round(seconds, 3),
+                "model_path": getattr(getattr(engine, "model", None), "path", None),
+                "seconds_in_pipeline": round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
             },
             indent=2,
         )
         + "\n",
     )
     return RenderResult(video, plan_path, manifest, plan.max_frames, seconds, tuple(warnings))
+
+
+def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
+    if options.engine == "wan":
+        from .discovery import models_dir
+        from .engine_wan import WanEngine
+
+        return WanEngine(plan, models_dir(options.models_dir), log=log)
+    from .preview import PreviewEngine
+
+    return PreviewEngine(plan, settings, captions=options.captions)
 
 
 def _save_pngs(out_dir: str, index: int, frames: list[np.ndarray]) -> None:

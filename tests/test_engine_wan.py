@@ -1,0 +1,123 @@
+"""The WAN engine on tiny random models: real diffusers loading and sampling, on the CPU, no weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from movement import load_settings
+from wan.discovery import ModelNotFoundError, classify, discover, find_model
+from wan.engine_wan import WanEngine
+from wan.errors import RenderError
+from wan.plan import PlanOptions, build_plan
+from wan.video import probe
+
+from .conftest import EXAMPLES, ROOT
+
+pytest.importorskip("diffusers")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    from wan.tiny_models import make_tiny_models
+
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_models(str(root))
+    return root
+
+
+def wan(*args) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "wan", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env
+    )
+
+
+def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
+    (found,) = discover(str(tiny_models))
+    assert (found.family, found.size, found.pipeline) == ("wan2.1-t2v", "tiny", "WanPipeline")
+    assert found.serves("wan2.1-t2v-1.3b") and found.serves("wan2.1-t2v-14b")
+    assert not found.serves("wan2.1-i2v-14b-480p")
+    # The folder name does not matter: a renamed copy is recognised the same way.
+    renamed = tmp_path / "whatever"
+    os.rename(found.path, renamed)
+    try:
+        assert classify(str(renamed)).family == "wan2.1-t2v"
+    finally:
+        os.rename(renamed, found.path)
+
+
+def test_models_command(tiny_models, tmp_path):
+    listed = json.loads(wan("models", "--models", tiny_models, "--json").stdout)
+    assert [m["family"] for m in listed["models"]] == ["wan2.1-t2v"]
+    empty = wan("models", "--models", tmp_path / "none")
+    assert (
+        empty.returncode == 0 and "no WAN models" in empty.stdout and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in empty.stdout
+    )
+
+
+def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models):
+    with pytest.raises(ModelNotFoundError) as info:
+        find_model(str(tiny_models), "wan2.1-i2v-14b-480p")
+    assert "wan2.1-t2v-tiny" in str(info.value) and str(tiny_models) in str(info.value)
+
+
+def tiny_plan(seed: int = 5, frames: int = 24):
+    settings = load_settings(EXAMPLES / "harbor_3d.txt")
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=seed, max_clip_frames=17))
+    return plan
+
+
+def test_same_seed_same_frames_other_seed_different(tiny_models):
+    plan = tiny_plan()
+    clip = plan.clips[0]
+    first = WanEngine(plan, str(tiny_models), log=lambda m: None).render_clip(clip)
+    again = WanEngine(plan, str(tiny_models), log=lambda m: None).render_clip(clip)
+    assert len(first) == clip.num_frames and first[0].shape == (48, 64, 3) and first[0].dtype == np.uint8
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    other = WanEngine(tiny_plan(seed=6), str(tiny_models), log=lambda m: None).render_clip(tiny_plan(seed=6).clips[0])
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_modes_not_built_yet_say_so(tiny_models):
+    settings = load_settings(EXAMPLES / "harbor_3d.txt")
+    plan = build_plan(settings, PlanOptions(mode="vace_continue", width=64, height=48, seed=1))
+    with pytest.raises(RenderError, match="does not render mode 'vace_continue' yet"):
+        WanEngine(plan, str(tiny_models))
+
+
+def decoded(mp4: str) -> list[np.ndarray]:
+    cap, frames = cv2.VideoCapture(mp4), []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
+    args = ["render", EXAMPLES / "harbor_3d.txt", "--engine", "wan", "--models", tiny_models, "--width", "64",
+            "--height", "48", "--steps", "2", "--seed", "3", "--preset", "ultrafast"]  # fmt: skip
+    first = wan(*args, "--out", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    info = probe(str(tmp_path / "a" / "harbor_3d.mp4"))
+    assert (info.frames, info.fps, info.width, info.height) == (240, 24.0, 64, 48)
+    assert info.seconds == pytest.approx(10.0, abs=0.05)
+    manifest = json.loads((tmp_path / "a" / "harbor_3d.render.json").read_text())
+    assert manifest["engine"] == "wan" and manifest["model_path"].endswith("wan2.1-t2v-tiny")
+    second = wan(*args, "--out", tmp_path / "b")
+    assert second.returncode == 0, second.stderr
+    a, b = decoded(str(tmp_path / "a" / "harbor_3d.mp4")), decoded(str(tmp_path / "b" / "harbor_3d.mp4"))
+    assert len(a) == len(b) == 240 and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_wan_engine_without_models_is_one_line(tmp_path):
+    result = wan("render", EXAMPLES / "harbor_3d.txt", "--engine", "wan", "--models", tmp_path, "--out", tmp_path / "o")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "no folder for wan2.1-t2v-1.3b" in result.stderr

@@ -1,0 +1,92 @@
+"""Tiny random-weight WAN models in the real on-disk layout, for running every path without weights.
+
+`python -m wan make-tiny-models DIR` writes them with diffusers' own `save_pretrained`, so loading
+them exercises the same `from_pretrained` code as a real download. The tokenizer is built locally
+(a word-level vocabulary): nothing is fetched from a hub.
+"""
+
+from __future__ import annotations
+
+import os
+
+TINY_WORDS = (
+    "a an the of and in on at with to from over under through while camera slow fast smooth pan tilt "
+    "dolly zoom truck rise roll left right up down in out lighthouse harbour sea sky night storm rain "
+    "light boat boats garden greenhouse flowers door red blue green cinematic film still detailed"
+).split()
+
+
+def _tokenizer():
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2}
+    for word in TINY_WORDS:
+        vocab.setdefault(word, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", model_max_length=64
+    )
+
+
+def _text_encoder():
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    config = UMT5Config(
+        vocab_size=64, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+        relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
+    )  # fmt: skip
+    return UMT5EncoderModel(config)
+
+
+def _transformer(in_channels: int = 16):
+    from diffusers import WanTransformer3DModel
+
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=in_channels,
+        out_channels=in_channels, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+    )  # fmt: skip
+
+
+def _vae():
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+                            temperal_downsample=[False, True, True])  # fmt: skip
+
+
+def _scheduler(shift: float):
+    from diffusers import UniPCMultistepScheduler
+
+    return UniPCMultistepScheduler(
+        prediction_type="flow_prediction", use_flow_sigmas=True, num_train_timesteps=1000, flow_shift=shift
+    )
+
+
+def make_tiny_t2v(folder: str, seed: int = 0) -> str:
+    """A Wan 2.1 T2V-shaped pipeline: 2-layer transformer, small VAE, small UMT5, local tokenizer."""
+    import torch
+    from diffusers import WanPipeline
+
+    torch.manual_seed(seed)
+    pipe = WanPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=_vae(),
+        transformer=_transformer(),
+        scheduler=_scheduler(3.0),
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v}
+
+
+def make_tiny_models(root: str) -> dict[str, str]:
+    """Write every tiny model under `root`; returns name -> folder."""
+    os.makedirs(root, exist_ok=True)
+    return {name: make(os.path.join(root, name)) for name, make in TINY_MODELS.items()}
