@@ -40,7 +40,9 @@ def wan(*args) -> subprocess.CompletedProcess[str]:
 
 
 def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
-    (found,) = discover(str(tiny_models))
+    by_family = {m.family: m for m in discover(str(tiny_models))}
+    assert by_family["wan2.1-i2v"].pipeline == "WanImageToVideoPipeline"
+    found = by_family["wan2.1-t2v"]
     assert (found.family, found.size, found.pipeline) == ("wan2.1-t2v", "tiny", "WanPipeline")
     assert found.serves("wan2.1-t2v-1.3b") and found.serves("wan2.1-t2v-14b")
     assert not found.serves("wan2.1-i2v-14b-480p")
@@ -55,7 +57,7 @@ def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
 
 def test_models_command(tiny_models, tmp_path):
     listed = json.loads(wan("models", "--models", tiny_models, "--json").stdout)
-    assert [m["family"] for m in listed["models"]] == ["wan2.1-t2v"]
+    assert sorted(m["family"] for m in listed["models"]) == ["wan2.1-i2v", "wan2.1-t2v"]
     empty = wan("models", "--models", tmp_path / "none")
     assert (
         empty.returncode == 0 and "no WAN models" in empty.stdout and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in empty.stdout
@@ -64,8 +66,9 @@ def test_models_command(tiny_models, tmp_path):
 
 def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models):
     with pytest.raises(ModelNotFoundError) as info:
-        find_model(str(tiny_models), "wan2.1-i2v-14b-480p")
+        find_model(str(tiny_models), "wan2.1-vace-1.3b")
     assert "wan2.1-t2v-tiny" in str(info.value) and str(tiny_models) in str(info.value)
+    assert find_model(str(tiny_models), "wan2.1-i2v-14b-720p").family == "wan2.1-i2v"
 
 
 def tiny_plan(seed: int = 5, frames: int = 24):
@@ -121,3 +124,46 @@ def test_wan_engine_without_models_is_one_line(tmp_path):
     result = wan("render", EXAMPLES / "harbor_3d.txt", "--engine", "wan", "--models", tmp_path, "--out", tmp_path / "o")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no folder for wan2.1-t2v-1.3b" in result.stderr
+
+
+def i2v_setup(tmp_path, init: bool = True):
+    image = np.zeros((48, 64, 3), np.uint8)
+    image[:, :32] = (220, 40, 40)
+    image[:, 32:] = (40, 40, 220)
+    cv2.imwrite(str(tmp_path / "init.png"), image[..., ::-1])
+    data = json.loads((EXAMPLES / "harbor_3d.txt").read_text())
+    data.update(use_init=init, init_image="init.png")
+    (tmp_path / "settings.txt").write_text(json.dumps(data))
+    settings = load_settings(tmp_path / "settings.txt")
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=9, max_clip_frames=17, mode="i2v_chain"))
+    return image, settings, plan
+
+
+def test_carried_frame_is_the_one_just_before_the_clip():
+    from wan.engine_wan import carried_frame_index
+    from wan.plan import Clip
+
+    previous = Clip(0, 0, 120, 81, 0, "a", "", "", 0.0, 1, 0.5)
+    clip = Clip(1, 120, 240, 81, 1, "b", "", "", 0.0, 2, 0.5)
+    # 120 output frames at 24 fps = 5 s = model frame 80 at 16 fps; one model frame earlier is 79.
+    assert carried_frame_index(previous, clip, 24, 16) == 79
+
+
+def test_i2v_chain_hands_each_clip_the_previous_clips_frame(tiny_models, tmp_path):
+    image, settings, plan = i2v_setup(tmp_path)
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    assert engine.model.family == "wan2.1-i2v"
+    first = engine.render_clip(plan.clips[0])
+    second = engine.render_clip(plan.clips[1])
+    assert len(second) == plan.clips[1].num_frames
+    assert np.array_equal(engine.calls[0]["image"], image)  # the init image, already frame-sized
+    from wan.engine_wan import carried_frame_index
+
+    k = carried_frame_index(plan.clips[0], plan.clips[1], plan.fps_out, plan.fps_model)
+    assert engine.calls[1]["image"] is first[k]  # the array itself, never re-read from a file
+
+
+def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
+    _, settings, plan = i2v_setup(tmp_path, init=False)
+    with pytest.raises(RenderError, match="init image"):
+        WanEngine(plan, str(tiny_models), settings)

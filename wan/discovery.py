@@ -37,8 +37,10 @@ class FoundModel:
     @property
     def name(self) -> str:
         """The registry name, or the family plus "tiny" for a test model."""
+        if self.size == TINY:
+            return f"{self.family}-tiny"
         if self.family.endswith("-a14b") or self.family == "wan2.2-ti2v-5b":
-            return self.family if self.size != TINY else f"{self.family}-tiny"
+            return self.family
         suffix = ""
         if self.family == "wan2.1-i2v":
             suffix = "-480p"  # 480P and 720P share a shape; 480P is the default

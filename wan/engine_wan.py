@@ -2,7 +2,10 @@
 
 Loads lazily, once per render; the folder comes from discovery (configs, not names). Frames come
 back as uint8 arrays and go straight to the resampler: nothing is re-read from an encoded file.
-This first slice renders `t2v`; the other modes say so instead of guessing.
+
+Modes so far: `t2v` (WanPipeline) and `i2v_chain` (WanImageToVideoPipeline: the first clip starts
+from the init image, every later clip from the previous clip's frame just before its start, kept as
+an array). The other modes say so instead of guessing.
 """
 
 from __future__ import annotations
@@ -11,18 +14,27 @@ import time
 
 import numpy as np
 
+from movement.settings import DeforumSettings
+
 from .discovery import FoundModel, find_model
 from .errors import RenderError
+from .images import cover, read_init_image
 from .plan import Clip, GenerationPlan
-from .registry import get_model
+from .timeline import model_index
 
-SUPPORTED_MODES = ("t2v",)
+SUPPORTED_MODES = ("t2v", "i2v_chain")
+
+
+def carried_frame_index(previous: Clip, clip: Clip, fps_out: float, fps_model: int) -> int:
+    """The previous clip's frame shown one model frame before `clip` starts (its conditioning image)."""
+    offset = clip.start_frame - previous.start_frame
+    return min(previous.num_frames - 1, model_index(offset, fps_out, fps_model, previous.overlap) - 1)
 
 
 class WanEngine:
     name = "wan"
 
-    def __init__(self, plan: GenerationPlan, models_root: str, *, log=print) -> None:
+    def __init__(self, plan: GenerationPlan, models_root: str, settings: DeforumSettings | None = None, *, log=print):
         if plan.mode not in SUPPORTED_MODES:
             raise RenderError(
                 f"the wan engine does not render mode {plan.mode!r} yet",
@@ -34,11 +46,22 @@ class WanEngine:
         self.warnings: list[str] = []
         self.pipe = None
         self.seconds_in_pipeline = 0.0
+        self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
+        self.init_image = None
+        self.previous: tuple[Clip, list[np.ndarray]] | None = None
+        if plan.mode == "i2v_chain":
+            image, problem = read_init_image(settings) if settings else (None, "no settings")
+            if image is None:
+                raise RenderError(
+                    f"i2v_chain starts from the init image, and there is none usable ({problem or 'use_init is off'})",
+                    hint="set use_init and init_image in the settings, or use --mode t2v",
+                )
+            self.init_image = cover(image, plan.width, plan.height)
 
     def _load(self):
         try:
+            import diffusers
             import torch
-            from diffusers import AutoencoderKLWan, WanPipeline
         except ImportError as exc:
             raise RenderError(
                 f"the wan engine needs torch and diffusers ({exc.name} is missing)",
@@ -48,22 +71,24 @@ class WanEngine:
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         self.log(f"loading {self.model.name} from {self.model.path} on {device}")
         # The Wan VAE runs in float32, as the model authors recommend; the rest in bf16 on a GPU.
-        vae = AutoencoderKLWan.from_pretrained(self.model.path, subfolder="vae", torch_dtype=torch.float32)
-        pipe = WanPipeline.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
+        vae = diffusers.AutoencoderKLWan.from_pretrained(self.model.path, subfolder="vae", torch_dtype=torch.float32)
+        pipeline_class = getattr(diffusers, self.model.pipeline)
+        pipe = pipeline_class.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
         pipe.set_progress_bar_config(disable=True)
         self.pipe = pipe.to(device)
-        self.device = device
         return self.pipe
+
+    def conditioning_image(self, clip: Clip) -> np.ndarray:
+        if self.previous is None:
+            return self.init_image
+        previous, frames = self.previous
+        return frames[carried_frame_index(previous, clip, self.plan.fps_out, self.plan.fps_model)]
 
     def render_clip(self, clip: Clip) -> list[np.ndarray]:
         import torch
 
         pipe = self.pipe or self._load()
-        spec = get_model(self.plan.model)
-        assert spec is not None
-        generator = torch.Generator(device="cpu").manual_seed(clip.seed)
-        started = time.perf_counter()
-        result = pipe(
+        kwargs = dict(
             prompt=clip.effective_prompt,
             negative_prompt=clip.negative_prompt or None,
             height=self.plan.height,
@@ -71,13 +96,25 @@ class WanEngine:
             num_frames=clip.num_frames,
             num_inference_steps=self.plan.steps,
             guidance_scale=self.plan.guidance,
-            generator=generator,
+            generator=torch.Generator(device="cpu").manual_seed(clip.seed),
             output_type="np",
         )
+        if self.plan.mode == "i2v_chain":
+            from PIL import Image
+
+            image = self.conditioning_image(clip)
+            kwargs["image"] = Image.fromarray(image)
+            self.calls.append({"clip": clip.index, "image": image})
+        else:
+            self.calls.append({"clip": clip.index})
+        started = time.perf_counter()
+        result = pipe(**kwargs)
         self.seconds_in_pipeline += time.perf_counter() - started
         frames = np.asarray(result.frames[0])
         if frames.shape[0] != clip.num_frames:
             raise RenderError(
                 f"the pipeline returned {frames.shape[0]} frames for clip {clip.index}, asked {clip.num_frames}"
             )
-        return [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
+        out = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
+        self.previous = (clip, out)
+        return out

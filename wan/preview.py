@@ -7,7 +7,6 @@ moved by Deforum's camera at that moment, with an optional caption (prompt and m
 
 from __future__ import annotations
 
-import os
 import textwrap
 
 import cv2
@@ -17,6 +16,7 @@ from movement import build_schedules
 from movement.camera import frame_matrices
 from movement.settings import DeforumSettings
 
+from .images import cover, read_init_image
 from .plan import Clip, GenerationPlan
 from .timeline import round_half_up
 
@@ -58,31 +58,10 @@ def test_card(width: int, height: int) -> np.ndarray:
 def load_start_image(settings: DeforumSettings, width: int, height: int, warnings: list[str]) -> np.ndarray:
     """The init image, cropped to the frame's aspect, or a test card (with a warning) when it is unusable."""
     w, h = width * SUPERSAMPLE, height * SUPERSAMPLE
-    path = settings.init_image
-    if path:
-        full = path if os.path.isabs(path) or "://" in path else os.path.join(os.path.dirname(settings.source), path)
-        image = None
-        if "://" in path:
-            warnings.append(
-                f"init_image is a URL ({path}); Wan Weave never downloads at render time: using a test card"
-            )
-        elif not os.path.isfile(full):
-            warnings.append(f"init_image not found: {full}; using a test card")
-        else:
-            image = cv2.imread(full, cv2.IMREAD_COLOR)
-            if image is None:
-                warnings.append(f"init_image is not a readable image: {full}; using a test card")
-        if image is not None:
-            return _cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), w, h)
-    return test_card(w, h)
-
-
-def _cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
-    ih, iw = image.shape[:2]
-    scale = max(w / iw, h / ih)
-    resized = cv2.resize(image, (max(w, round(iw * scale)), max(h, round(ih * scale))), interpolation=cv2.INTER_AREA)
-    y, x = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
-    return np.ascontiguousarray(resized[y : y + h, x : x + w])
+    image, problem = read_init_image(settings)
+    if problem:
+        warnings.append(f"{problem}; using a test card")
+    return cover(image, w, h) if image is not None else test_card(w, h)
 
 
 class PreviewEngine:

@@ -128,7 +128,7 @@ def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
         from .discovery import models_dir
         from .engine_wan import WanEngine
 
-        return WanEngine(plan, models_dir(options.models_dir), log=log)
+        return WanEngine(plan, models_dir(options.models_dir), settings, log=log)
     from .preview import PreviewEngine
 
     return PreviewEngine(plan, settings, captions=options.captions)

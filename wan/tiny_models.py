@@ -41,13 +41,13 @@ def _text_encoder():
     return UMT5EncoderModel(config)
 
 
-def _transformer(in_channels: int = 16):
+def _transformer(in_channels: int = 16, out_channels: int = 16, **extra):
     from diffusers import WanTransformer3DModel
 
     return WanTransformer3DModel(
         patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=in_channels,
-        out_channels=in_channels, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
-        qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+        out_channels=out_channels, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads", rope_max_seq_len=32, **extra,
     )  # fmt: skip
 
 
@@ -83,7 +83,31 @@ def make_tiny_t2v(folder: str, seed: int = 0) -> str:
     return folder
 
 
-TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v}
+def _image_encoder():
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    config = CLIPVisionConfig(hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2,
+                              image_size=32, intermediate_size=16, patch_size=1)  # fmt: skip
+    return CLIPVisionModelWithProjection(config), CLIPImageProcessor(crop_size=32, size=32)
+
+
+def make_tiny_i2v(folder: str, seed: int = 0) -> str:
+    """A Wan 2.1 I2V-shaped pipeline: 36 input channels (latents, mask, image) and a tiny CLIP vision tower."""
+    import torch
+    from diffusers import WanImageToVideoPipeline
+
+    torch.manual_seed(seed)
+    encoder, processor = _image_encoder()
+    transformer = _transformer(in_channels=36, image_dim=4)
+    pipe = WanImageToVideoPipeline(
+        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(3.0),
+        image_processor=processor, image_encoder=encoder, transformer=transformer,
+    )  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v, "wan2.1-i2v-tiny": make_tiny_i2v}
 
 
 def make_tiny_models(root: str) -> dict[str, str]:
