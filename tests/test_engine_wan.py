@@ -57,7 +57,7 @@ def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
 
 def test_models_command(tiny_models, tmp_path):
     listed = json.loads(wan("models", "--models", tiny_models, "--json").stdout)
-    assert sorted(m["family"] for m in listed["models"]) == ["wan2.1-i2v", "wan2.1-t2v"]
+    assert sorted(m["family"] for m in listed["models"]) == ["wan2.1-i2v", "wan2.1-t2v", "wan2.1-vace"]
     empty = wan("models", "--models", tmp_path / "none")
     assert (
         empty.returncode == 0 and "no WAN models" in empty.stdout and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in empty.stdout
@@ -66,7 +66,7 @@ def test_models_command(tiny_models, tmp_path):
 
 def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models):
     with pytest.raises(ModelNotFoundError) as info:
-        find_model(str(tiny_models), "wan2.1-vace-1.3b")
+        find_model(str(tiny_models), "wan2.1-flf2v-14b-720p")
     assert "wan2.1-t2v-tiny" in str(info.value) and str(tiny_models) in str(info.value)
     assert find_model(str(tiny_models), "wan2.1-i2v-14b-720p").family == "wan2.1-i2v"
 
@@ -88,11 +88,11 @@ def test_same_seed_same_frames_other_seed_different(tiny_models):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
 
-def test_modes_not_built_yet_say_so(tiny_models):
-    settings = load_settings(EXAMPLES / "harbor_3d.txt")
-    plan = build_plan(settings, PlanOptions(mode="vace_continue", width=64, height=48, seed=1))
-    with pytest.raises(RenderError, match="does not render mode 'vace_continue' yet"):
-        WanEngine(plan, str(tiny_models))
+def test_modes_not_built_yet_say_so(tiny_models, tmp_path):
+    _, settings, _ = i2v_setup(tmp_path)
+    plan = build_plan(settings, PlanOptions(mode="flf2v_keyframes", width=64, height=48, seed=1))
+    with pytest.raises(RenderError, match="does not render mode 'flf2v_keyframes' yet"):
+        WanEngine(plan, str(tiny_models), settings)
 
 
 def decoded(mp4: str) -> list[np.ndarray]:
@@ -167,3 +167,20 @@ def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
     _, settings, plan = i2v_setup(tmp_path, init=False)
     with pytest.raises(RenderError, match="init image"):
         WanEngine(plan, str(tiny_models), settings)
+
+
+def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path):
+    image, settings, _ = i2v_setup(tmp_path)
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=4, mode="vace_continue", overlap=4))
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    assert engine.model.family == "wan2.1-vace"
+    first = engine.render_clip(plan.clips[0])
+    engine.render_clip(plan.clips[1])
+    # Clip 0 starts from the init image as a known frame; clip 1 knows clip 0's last 4 frames (mask 0).
+    assert len(engine.calls[0]["known"]) == 1 and np.array_equal(engine.calls[0]["known"][0], image)
+    from wan.engine_wan import carried_frame_indices
+
+    indices = carried_frame_indices(plan.clips[0], plan.clips[1], plan.fps_out, plan.fps_model, 4)
+    assert indices == list(range(indices[0], indices[0] + 4))
+    assert all(a is first[k] for a, k in zip(engine.calls[1]["known"], indices))
+    assert engine.calls[1]["mask"] == [True] * 4 + [False] * (plan.clips[1].num_frames - 4)

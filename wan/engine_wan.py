@@ -3,9 +3,11 @@
 Loads lazily, once per render; the folder comes from discovery (configs, not names). Frames come
 back as uint8 arrays and go straight to the resampler: nothing is re-read from an encoded file.
 
-Modes so far: `t2v` (WanPipeline) and `i2v_chain` (WanImageToVideoPipeline: the first clip starts
-from the init image, every later clip from the previous clip's frame just before its start, kept as
-an array). The other modes say so instead of guessing.
+Modes so far: `t2v` (WanPipeline), `i2v_chain` (WanImageToVideoPipeline: the first clip starts
+from the init image, every later clip from the previous clip's frame just before its start) and
+`vace_continue` (WanVACEPipeline: the previous clip's last `overlap` frames are known frames, mask 0,
+and the rest is generated, mask 1; the first clip starts from the init image when there is one).
+Carried frames are the arrays themselves. The other modes say so instead of guessing.
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ from .images import cover, read_init_image
 from .plan import Clip, GenerationPlan
 from .timeline import model_index
 
-SUPPORTED_MODES = ("t2v", "i2v_chain")
+SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue")
+GRAY = 127
+
+
+def carried_frame_indices(previous: Clip, clip: Clip, fps_out: float, fps_model: int, count: int) -> list[int]:
+    """The previous clip's frames at the `count` model frames just before `clip` starts."""
+    start = model_index(clip.start_frame - previous.start_frame, fps_out, fps_model, previous.overlap)
+    return [min(previous.num_frames - 1, max(0, start - count + j)) for j in range(count)]
 
 
 def carried_frame_index(previous: Clip, clip: Clip, fps_out: float, fps_model: int) -> int:
     """The previous clip's frame shown one model frame before `clip` starts (its conditioning image)."""
-    offset = clip.start_frame - previous.start_frame
-    return min(previous.num_frames - 1, model_index(offset, fps_out, fps_model, previous.overlap) - 1)
+    return carried_frame_indices(previous, clip, fps_out, fps_model, 1)[0]
 
 
 class WanEngine:
@@ -57,6 +65,11 @@ class WanEngine:
                     hint="set use_init and init_image in the settings, or use --mode t2v",
                 )
             self.init_image = cover(image, plan.width, plan.height)
+        elif plan.mode == "vace_continue" and settings is not None:
+            image, problem = read_init_image(settings)
+            if problem:
+                raise RenderError(problem, hint="fix init_image, or set use_init to false")
+            self.init_image = cover(image, plan.width, plan.height) if image is not None else None
 
     def _load(self):
         try:
@@ -77,6 +90,14 @@ class WanEngine:
         pipe.set_progress_bar_config(disable=True)
         self.pipe = pipe.to(device)
         return self.pipe
+
+    def known_frames(self, clip: Clip) -> list[np.ndarray]:
+        """VACE continuation: the previous clip's tail (or the init image for the first clip)."""
+        if self.previous is None:
+            return [self.init_image] if self.init_image is not None else []
+        previous, frames = self.previous
+        count = max(1, clip.overlap)
+        return [frames[k] for k in carried_frame_indices(previous, clip, self.plan.fps_out, self.plan.fps_model, count)]
 
     def conditioning_image(self, clip: Clip) -> np.ndarray:
         if self.previous is None:
@@ -99,12 +120,21 @@ class WanEngine:
             generator=torch.Generator(device="cpu").manual_seed(clip.seed),
             output_type="np",
         )
-        if self.plan.mode == "i2v_chain":
-            from PIL import Image
+        from PIL import Image
 
+        if self.plan.mode == "i2v_chain":
             image = self.conditioning_image(clip)
             kwargs["image"] = Image.fromarray(image)
             self.calls.append({"clip": clip.index, "image": image})
+        elif self.plan.mode == "vace_continue":
+            known = self.known_frames(clip)
+            if known:
+                blank = np.full((self.plan.height, self.plan.width, 3), GRAY, np.uint8)
+                video = known + [blank] * (clip.num_frames - len(known))
+                mask = [0] * len(known) + [255] * (clip.num_frames - len(known))
+                kwargs["video"] = [Image.fromarray(f) for f in video]
+                kwargs["mask"] = [Image.new("L", (self.plan.width, self.plan.height), m) for m in mask]
+            self.calls.append({"clip": clip.index, "known": known, "mask": [m == 0 for m in mask] if known else []})
         else:
             self.calls.append({"clip": clip.index})
         started = time.perf_counter()

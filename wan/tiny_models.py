@@ -107,7 +107,29 @@ def make_tiny_i2v(folder: str, seed: int = 0) -> str:
     return folder
 
 
-TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v, "wan2.1-i2v-tiny": make_tiny_i2v}
+def make_tiny_vace(folder: str, seed: int = 0) -> str:
+    """A Wan 2.1 VACE-shaped pipeline: a 3-layer transformer with VACE blocks on layers 0 and 2."""
+    import torch
+    from diffusers import WanVACEPipeline, WanVACETransformer3DModel
+
+    torch.manual_seed(seed)
+    transformer = WanVACETransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
+        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=3, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32, vace_layers=[0, 2], vace_in_channels=96,
+    )  # fmt: skip
+    pipe = WanVACEPipeline(
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=_vae(),
+        scheduler=_scheduler(3.0),
+        transformer=transformer,
+    )
+    pipe.save_pretrained(folder)
+    return folder
+
+
+TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v, "wan2.1-i2v-tiny": make_tiny_i2v, "wan2.1-vace-tiny": make_tiny_vace}
 
 
 def make_tiny_models(root: str) -> dict[str, str]:
