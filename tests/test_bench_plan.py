@@ -9,3 +9,12 @@ def test_plan_benchmark_prints_json():
     data = run_bench("plan.py", "--frames", "600", "--runs", "1", "--preview-frames", "12")
     assert data["frames"] == 600 and data["clips"] >= 4
     assert data["preview_fps"] > 0 and data["plan_seconds"] > 0
+
+
+def test_overhead_benchmark_prints_json():
+    import pytest
+
+    pytest.importorskip("diffusers")
+    data = run_bench("overhead.py", "--clips", "2", "--steps", "1")
+    assert data["clips"] == 2 and data["total_seconds"] >= data["pipeline_seconds"] > 0
+    assert 0 <= data["overhead_fraction"] < 1

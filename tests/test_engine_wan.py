@@ -112,8 +112,13 @@ def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
     info = probe(str(tmp_path / "a" / "harbor_3d.mp4"))
     assert (info.frames, info.fps, info.width, info.height) == (240, 24.0, 64, 48)
     assert info.seconds == pytest.approx(10.0, abs=0.05)
-    manifest = json.loads((tmp_path / "a" / "harbor_3d.render.json").read_text())
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["engine"] == "wan" and manifest["model_path"].endswith("wan2.1-t2v-tiny")
+    assert manifest["status"] == "done" and [c["index"] for c in manifest["clips"]] == [0, 1, 2]
+    for entry in manifest["clips"]:
+        clip_info = probe(str(tmp_path / "a" / entry["file"]))
+        assert clip_info.frames == entry["frames"] and clip_info.fps == 16.0
+        assert entry["seed"] >= 0 and entry["seconds"] > 0
     second = wan(*args, "--out", tmp_path / "b")
     assert second.returncode == 0, second.stderr
     a, b = decoded(str(tmp_path / "a" / "harbor_3d.mp4")), decoded(str(tmp_path / "b" / "harbor_3d.mp4"))
@@ -184,3 +189,29 @@ def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path):
     assert indices == list(range(indices[0], indices[0] + 4))
     assert all(a is first[k] for a, k in zip(engine.calls[1]["known"], indices))
     assert engine.calls[1]["mask"] == [True] * 4 + [False] * (plan.clips[1].num_frames - 4)
+
+
+def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_path):
+    import threading
+
+    from wan.render import RenderCancelled, RenderOptions, render
+
+    plan = tiny_plan()
+    cancel = threading.Event()
+    steps: list[dict] = []
+
+    def progress(event: dict) -> None:
+        steps.append(event)
+        if event["clip"] == 1:
+            cancel.set()  # the user presses Cancel while clip 1 renders
+
+    out = tmp_path / "out"
+    options = RenderOptions(engine="wan", preset="ultrafast", models_dir=str(tiny_models))
+    with pytest.raises(RenderCancelled):
+        render(plan, str(out), options, log=lambda m: None, cancel=cancel, progress=progress)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "cancelled" and manifest["stopped_at_clip"] == 1
+    assert [c["index"] for c in manifest["clips"]] == [0]
+    assert probe(str(out / manifest["clips"][0]["file"])).frames == plan.clips[0].num_frames
+    assert not (out / f"{plan.name}.mp4").exists() and not list(out.glob("*.partial*"))
+    assert {"clip", "clips", "step", "steps", "eta"} <= set(steps[0]) and steps[0]["steps"] == plan.steps

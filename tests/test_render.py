@@ -56,7 +56,7 @@ def test_preview_of_the_3d_example(tmp_path):
     assert json.loads(info.metadata["wan_weave_plan"]) == json.loads((out / "plan.json").read_text())
     assert json.loads(info.metadata["wan_weave_settings"]) == json.loads((EXAMPLES / "harbor_3d.txt").read_text())
     assert len(plan.clips) == 3
-    manifest = json.loads((out / "harbor_3d.render.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["frames"] == 240 and manifest["engine"] == "preview"
 
 
@@ -93,7 +93,7 @@ def test_missing_init_image_warns_and_uses_a_test_card(tmp_path, write_settings)
     result = wan("render", path, "--out", tmp_path / "out", "--mode", "t2v", *SMALL)
     assert result.returncode == 0, result.stderr
     assert "warning: init_image not found" in result.stderr
-    manifest = json.loads((tmp_path / "out" / "small_settings.render.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert any("init_image not found" in w for w in manifest["warnings"])
     frame = first_frame(str(tmp_path / "out" / "small_settings.mp4"))
     # The test card: a hue sweep from left to right with a grid, not a flat or black frame.

@@ -118,6 +118,18 @@ def run_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_progress(event: dict) -> None:
+    # A live line on a terminal; logs (CI, files) get the per-clip lines only.
+    if sys.stderr.isatty():
+        eta = f"  eta {event['eta']:.0f} s" if event["eta"] is not None else ""
+        line = f"clip {event['clip'] + 1}/{event['clips']}  step {event['step']}/{event['steps']}{eta}"
+        print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
+
+
+def render_with_progress(plan, out, options, log):
+    return render(plan, out, options, log=log, progress=_show_progress)
+
+
 def run_render(args: argparse.Namespace) -> int:
     if is_plan_file(args.input):
         given = [f"--{k.replace('_', '-')}" for k in PLAN_FLAGS if getattr(args, k) is not None]
@@ -140,7 +152,7 @@ def run_render(args: argparse.Namespace) -> int:
         models_dir=args.models,
     )
     print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
-    result = render(
+    result = render_with_progress(
         plan, out, options, log=lambda m: print(m, file=sys.stderr if m.startswith("warning") else sys.stdout)
     )
     print(

@@ -57,6 +57,7 @@ class WanEngine:
         self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
         self.init_image = None
         self.previous: tuple[Clip, list[np.ndarray]] | None = None
+        self.on_step = None  # set by the renderer: (clip, step, steps) -> None; may raise to cancel
         if plan.mode == "i2v_chain":
             image, problem = read_init_image(settings) if settings else (None, "no settings")
             if image is None:
@@ -137,6 +138,13 @@ class WanEngine:
             self.calls.append({"clip": clip.index, "known": known, "mask": [m == 0 for m in mask] if known else []})
         else:
             self.calls.append({"clip": clip.index})
+        if self.on_step is not None:
+
+            def step_end(pipeline, step, timestep, callback_kwargs):
+                self.on_step(clip, step + 1, self.plan.steps)
+                return callback_kwargs
+
+            kwargs["callback_on_step_end"] = step_end
         started = time.perf_counter()
         result = pipe(**kwargs)
         self.seconds_in_pipeline += time.perf_counter() - started

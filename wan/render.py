@@ -1,13 +1,15 @@
 """Render a plan: run an engine clip by clip, resample to Deforum's fps by time, write the MP4.
 
-Output folder: <name>.mp4, plan.json, <name>.render.json (what happened: engine, warnings, timings),
-and with `save_frames` each clip's model frames as PNGs under clips/.
+Output folder: <name>.mp4, plan.json, manifest.json (status, engine, model, warnings, per clip:
+frames, seed, seconds, peak memory, file), clips/clip_NNN.mp4 for the wan engine (each written as
+soon as the clip is done), and with `save_frames` each clip's model frames as PNGs under clips/.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -64,7 +66,21 @@ def output_frames(plan: GenerationPlan, render_clip: Callable, on_clip: Callable
             yield frames[k]
 
 
-def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOptions(), log=print) -> RenderResult:
+class RenderCancelled(RenderError):
+    """The user stopped the render; finished clips and the manifest stay on disk."""
+
+
+def render(
+    plan: GenerationPlan,
+    out_dir: str,
+    options: RenderOptions = RenderOptions(),
+    log=print,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> RenderResult:
+    """Render `plan` into `out_dir`. Each finished clip is written at once (clips/clip_NNN.mp4 for
+    the wan engine) and recorded in manifest.json, so a crash or a cancel never loses it."""
     if options.engine not in ENGINES:
         raise RenderError(f"unknown engine {options.engine!r}", hint=f"use one of {', '.join(ENGINES)}")
     settings = plan_settings(plan)
@@ -75,6 +91,7 @@ def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOp
     if not os.access(out_dir, os.W_OK):
         raise RenderError("the output folder is not writable", where=out_dir)
     audio, audio_warning = soundtrack_from_settings(settings.get, os.path.dirname(os.path.abspath(plan.source)))
+    cancel = cancel or threading.Event()
     engine = _make_engine(plan, settings, options, log)
     warnings = list(engine.warnings) + ([audio_warning] if audio_warning else [])
     for w in warnings:
@@ -82,45 +99,102 @@ def render(plan: GenerationPlan, out_dir: str, options: RenderOptions = RenderOp
     plan_path = os.path.join(out_dir, "plan.json")
     plan_json = plan_to_json(plan)
     write_text_atomic(plan_path, plan_json)
+    manifest_path = os.path.join(out_dir, "manifest.json")
+    video = os.path.join(out_dir, f"{plan.name}.mp4")
+    manifest: dict = {
+        "status": "rendering",
+        "engine": options.engine,
+        "model": plan.model,
+        "model_path": getattr(getattr(engine, "model", None), "path", None),
+        "video": None,
+        "frames": plan.max_frames,
+        "fps": plan.fps_out,
+        "width": plan.width,
+        "height": plan.height,
+        "soundtrack": audio,
+        "warnings": warnings,
+        "clips": [],
+    }
+
+    def save_manifest() -> None:
+        write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
+
+    save_manifest()
     started = time.perf_counter()
+    keep_clips = options.engine == "wan"
+
+    def on_step(clip, step: int, steps: int) -> None:
+        if cancel.is_set():
+            raise RenderCancelled(f"cancelled during clip {clip.index}", where=out_dir)
+        if progress:
+            done = len(manifest["clips"]) + step / steps
+            elapsed = time.perf_counter() - started
+            eta = elapsed / done * (len(plan.clips) - done) if done else None
+            progress({"clip": clip.index, "clips": len(plan.clips), "step": step, "steps": steps, "eta": eta})
+
+    if hasattr(engine, "on_step"):
+        engine.on_step = on_step
+    clip_started = [time.perf_counter()]
 
     def on_clip(clip, frames):
-        log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
+        entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
+        entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
+        if keep_clips:
+            entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
         if options.save_frames:
             _save_pngs(out_dir, clip.index, frames)
+        entry["peak_memory_mb"] = _peak_memory_mb()
+        manifest["clips"].append(entry)
+        save_manifest()
+        log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
+        if cancel.is_set():
+            raise RenderCancelled(f"cancelled after clip {clip.index}", where=out_dir)
+        clip_started[0] = time.perf_counter()
 
-    video = os.path.join(out_dir, f"{plan.name}.mp4")
-    write_mp4(
-        output_frames(plan, engine.render_clip, on_clip),
-        video,
-        VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
-        expected_frames=plan.max_frames,
-        audio=audio,
-        metadata=metadata_for(plan_json, plan.settings_json),
-    )
-    seconds = time.perf_counter() - started
-    manifest = os.path.join(out_dir, f"{plan.name}.render.json")
-    write_text_atomic(
-        manifest,
-        json.dumps(
-            {
-                "engine": options.engine,
-                "video": os.path.basename(video),
-                "frames": plan.max_frames,
-                "fps": plan.fps_out,
-                "width": plan.width,
-                "height": plan.height,
-                "soundtrack": audio,
-                "warnings": warnings,
-                "seconds": round(seconds, 3),
-                "model_path": getattr(getattr(engine, "model", None), "path", None),
-                "seconds_in_pipeline": round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
-            },
-            indent=2,
+    try:
+        write_mp4(
+            output_frames(plan, engine.render_clip, on_clip),
+            video,
+            VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
+            expected_frames=plan.max_frames,
+            audio=audio,
+            metadata=metadata_for(plan_json, plan.settings_json),
         )
-        + "\n",
+    except BaseException as exc:
+        cancelled = isinstance(exc, (RenderCancelled, KeyboardInterrupt))
+        manifest["status"] = "cancelled" if cancelled else "failed"
+        manifest["stopped_at_clip"] = len(manifest["clips"])
+        manifest["error"] = None if cancelled else f"{type(exc).__name__}: {exc}"
+        save_manifest()
+        raise
+    seconds = time.perf_counter() - started
+    manifest.update(
+        status="done",
+        video=os.path.basename(video),
+        seconds=round(seconds, 3),
+        seconds_in_pipeline=round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
     )
-    return RenderResult(video, plan_path, manifest, plan.max_frames, seconds, tuple(warnings))
+    save_manifest()
+    return RenderResult(video, plan_path, manifest_path, plan.max_frames, seconds, tuple(warnings))
+
+
+def _peak_memory_mb() -> float | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    if torch.cuda.is_available():
+        return round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # RAM on CPU (Linux: KiB)
+
+
+def _save_clip(out_dir: str, index: int, frames: list[np.ndarray], plan: GenerationPlan, options: RenderOptions) -> str:
+    name = os.path.join("clips", f"clip_{index:03d}.mp4")
+    h, w = frames[0].shape[:2]
+    write_mp4(iter(frames), os.path.join(out_dir, name), VideoSpec(w, h, plan.fps_model, options.crf, options.preset))
+    return name
 
 
 def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
