@@ -57,7 +57,13 @@ def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
 
 def test_models_command(tiny_models, tmp_path):
     listed = json.loads(wan("models", "--models", tiny_models, "--json").stdout)
-    assert sorted(m["family"] for m in listed["models"]) == ["wan2.1-i2v", "wan2.1-t2v", "wan2.1-vace"]
+    assert sorted(m["family"] for m in listed["models"]) == [
+        "wan2.1-i2v",
+        "wan2.1-t2v",
+        "wan2.1-vace",
+        "wan2.2-t2v-a14b",
+        "wan2.2-ti2v-5b",
+    ]
     empty = wan("models", "--models", tmp_path / "none")
     assert (
         empty.returncode == 0 and "no WAN models" in empty.stdout and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in empty.stdout
@@ -215,3 +221,40 @@ def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_
     assert probe(str(out / manifest["clips"][0]["file"])).frames == plan.clips[0].num_frames
     assert not (out / f"{plan.name}.mp4").exists() and not list(out.glob("*.partial*"))
     assert {"clip", "clips", "step", "steps", "eta"} <= set(steps[0]) and steps[0]["steps"] == plan.steps
+
+
+@pytest.mark.parametrize(
+    ("model", "mode", "fps_model"),
+    [
+        ("wan2.1-t2v-1.3b", "t2v", 16),
+        ("wan2.1-i2v-14b-480p", "i2v_chain", 16),
+        ("wan2.1-vace-1.3b", "vace_continue", 16),
+        ("wan2.2-ti2v-5b", "t2v", 24),
+        ("wan2.2-t2v-a14b", "t2v", 16),
+    ],
+)
+def test_every_family_renders_end_to_end(tiny_models, tmp_path, model, mode, fps_model):
+    _, _, _ = i2v_setup(tmp_path)
+    data = json.loads((tmp_path / "settings.txt").read_text())
+    data.update(max_frames=30, fps=15, prompts={"0": "a red door", "15": "a blue door"})
+    (tmp_path / "short.txt").write_text(json.dumps(data))
+    out = tmp_path / "out"
+    result = wan("render", tmp_path / "short.txt", "--engine", "wan", "--models", tiny_models, "--model", model,
+                 "--mode", mode, "--width", "64", "--height", "64", "--steps", "2", "--out", out, "--preset", "ultrafast")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    info = probe(str(out / "short.mp4"))
+    assert (info.frames, info.fps, info.width, info.height) == (30, 15.0, 64, 64)
+    assert info.seconds == pytest.approx(2.0, abs=0.05)
+    manifest = json.loads((out / "manifest.json").read_text())
+    plan = json.loads((out / "plan.json").read_text())
+    assert manifest["status"] == "done" and plan["fps_model"] == fps_model
+    assert [c["frames"] for c in manifest["clips"]] == [c["num_frames"] for c in plan["clips"]]
+
+
+def test_two_experts_get_both_guidance_scales(tiny_models):
+    settings = load_settings(EXAMPLES / "harbor_3d.txt")
+    plan = build_plan(settings, PlanOptions(model="wan2.2-t2v-a14b", width=64, height=48, steps=4, seed=1))
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    assert engine.model.family == "wan2.2-t2v-a14b"
+    engine.render_clip(plan.clips[0])
+    assert engine.calls[0]["guidance_scale_2"] == plan.guidance_2 == 3.0

@@ -121,6 +121,8 @@ class WanEngine:
             generator=torch.Generator(device="cpu").manual_seed(clip.seed),
             output_type="np",
         )
+        if self.plan.guidance_2 is not None and getattr(pipe, "transformer_2", None) is not None:
+            kwargs["guidance_scale_2"] = self.plan.guidance_2  # the low-noise expert's guidance (Wan 2.2 A14B)
         from PIL import Image
 
         if self.plan.mode == "i2v_chain":
@@ -145,6 +147,7 @@ class WanEngine:
                 return callback_kwargs
 
             kwargs["callback_on_step_end"] = step_end
+        self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
         started = time.perf_counter()
         result = pipe(**kwargs)
         self.seconds_in_pipeline += time.perf_counter() - started

@@ -129,7 +129,47 @@ def make_tiny_vace(folder: str, seed: int = 0) -> str:
     return folder
 
 
-TINY_MODELS = {"wan2.1-t2v-tiny": make_tiny_t2v, "wan2.1-i2v-tiny": make_tiny_i2v, "wan2.1-vace-tiny": make_tiny_vace}
+def make_tiny_ti2v(folder: str, seed: int = 0) -> str:
+    """A Wan 2.2 TI2V-5B-shaped pipeline: 48 latent channels, a residual VAE that packs 2x2 pixels
+    (16x spatial compression), and `expand_timesteps` (per-token timesteps)."""
+    import torch
+    from diffusers import AutoencoderKLWan, WanPipeline
+
+    torch.manual_seed(seed)
+    vae = AutoencoderKLWan(
+        base_dim=12, z_dim=48, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
+        is_residual=True, in_channels=12, out_channels=12, patch_size=2, scale_factor_spatial=16,
+        latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
+    )  # fmt: skip
+    pipe = WanPipeline(
+        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=vae, scheduler=_scheduler(5.0),
+        transformer=_transformer(in_channels=48, out_channels=48), expand_timesteps=True,
+    )  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+def make_tiny_t2v_a14b(folder: str, seed: int = 0) -> str:
+    """A Wan 2.2 T2V-A14B-shaped pipeline: two experts switching at boundary_ratio 0.875."""
+    import torch
+    from diffusers import WanPipeline
+
+    torch.manual_seed(seed)
+    pipe = WanPipeline(
+        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(12.0),
+        transformer=_transformer(), transformer_2=_transformer(), boundary_ratio=0.875,
+    )  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
+TINY_MODELS = {
+    "wan2.1-t2v-tiny": make_tiny_t2v,
+    "wan2.1-i2v-tiny": make_tiny_i2v,
+    "wan2.1-vace-tiny": make_tiny_vace,
+    "wan2.2-ti2v-5b-tiny": make_tiny_ti2v,
+    "wan2.2-t2v-a14b-tiny": make_tiny_t2v_a14b,
+}
 
 
 def make_tiny_models(root: str) -> dict[str, str]:
