@@ -121,6 +121,7 @@ def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
     assert manifest["engine"] == "wan" and manifest["model_path"].endswith("wan2.1-t2v-tiny")
     assert manifest["status"] == "done" and [c["index"] for c in manifest["clips"]] == [0, 1, 2]
+    assert manifest["profile"] == "cpu" and "no GPU" in manifest["profile_reason"]
     for entry in manifest["clips"]:
         clip_info = probe(str(tmp_path / "a" / entry["file"]))
         assert clip_info.frames == entry["frames"] and clip_info.fps == 16.0

@@ -14,6 +14,7 @@ from movement import load_settings
 from .errors import PlanError
 from .plan import GenerationPlan, PlanOptions, build_plan
 from .plan_io import is_plan_file, plan_to_json, read_plan
+from .profiles import PROFILES
 from .registry import MODES, model_names
 from .render import ENGINES, RenderOptions, render, write_text_atomic
 from .video import PRESETS
@@ -67,6 +68,12 @@ def add_plan_commands(commands: Any) -> None:
         "--engine", choices=ENGINES, default="preview", help="preview (default; needs no weights) or wan (diffusers)"
     )
     rend.add_argument("--models", metavar="DIR", help="WAN models folder for --engine wan (default: $WAN_WEAVE_MODELS)")
+    rend.add_argument(
+        "--profile",
+        choices=("auto", *PROFILES),
+        default="auto",
+        help="GPU memory profile for --engine wan: auto (by free VRAM), full, balanced, low, minimal",
+    )
     rend.add_argument("--out", metavar="DIR", help="output folder (default: outputs/<name>)")
     rend.add_argument("--crf", type=int, default=18, help="H.264 quality, 0..51, lower is better (default 18)")
     rend.add_argument("--preset", choices=PRESETS, default="medium", help="x264 speed preset (default medium)")
@@ -150,6 +157,7 @@ def run_render(args: argparse.Namespace) -> int:
         captions=not args.no_captions,
         save_frames=args.save_frames,
         models_dir=args.models,
+        profile=args.profile,
     )
     print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
     result = render_with_progress(

@@ -22,6 +22,8 @@ from .discovery import FoundModel, find_model
 from .errors import RenderError
 from .images import cover, read_init_image
 from .plan import Clip, GenerationPlan
+from .profiles import PROFILES, choose_profile
+from .registry import get_model
 from .timeline import model_index
 
 SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue")
@@ -42,14 +44,27 @@ def carried_frame_index(previous: Clip, clip: Clip, fps_out: float, fps_model: i
 class WanEngine:
     name = "wan"
 
-    def __init__(self, plan: GenerationPlan, models_root: str, settings: DeforumSettings | None = None, *, log=print):
+    def __init__(
+        self,
+        plan: GenerationPlan,
+        models_root: str,
+        settings: DeforumSettings | None = None,
+        *,
+        log=print,
+        profile: str = "auto",
+    ):
         if plan.mode not in SUPPORTED_MODES:
             raise RenderError(
                 f"the wan engine does not render mode {plan.mode!r} yet",
                 hint=f"use --mode {' or '.join(SUPPORTED_MODES)}, or --engine preview",
             )
+        if profile not in ("auto", *PROFILES):
+            raise RenderError(f"unknown memory profile {profile!r}", hint=f"use auto or one of {', '.join(PROFILES)}")
         self.plan = plan
         self.log = log
+        self.profile_request = profile
+        self.profile: str | None = None  # what was applied ("cpu" without a GPU), and why
+        self.profile_reason = ""
         self.model: FoundModel = find_model(models_root, plan.model)
         self.warnings: list[str] = []
         self.pipe = None
@@ -89,8 +104,45 @@ class WanEngine:
         pipeline_class = getattr(diffusers, self.model.pipeline)
         pipe = pipeline_class.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
         pipe.set_progress_bar_config(disable=True)
-        self.pipe = pipe.to(device)
+        if device == "cpu":
+            self.profile, self.profile_reason = "cpu", "no GPU: everything runs on the CPU (profiles apply to GPUs)"
+            pipe.to("cpu")
+        else:
+            self._apply_profile(pipe, torch)
+        self.log(f"memory profile {self.profile}: {self.profile_reason}")
+        self.pipe = pipe
         return self.pipe
+
+    def _apply_profile(self, pipe, torch) -> None:
+        spec = get_model(self.plan.model)
+        frames = max(c.num_frames for c in self.plan.clips)
+        if self.profile_request == "auto":
+            free, _ = torch.cuda.mem_get_info()
+            choice = choose_profile(spec, free / 2**30, self.plan.width, self.plan.height, frames)
+            profile, tiling, reason = choice.profile, choice.vae_tiling, choice.reason
+        else:
+            profile, tiling, reason = self.profile_request, self.profile_request in ("low", "minimal"), "asked for"
+        if profile == "full":
+            pipe.to("cuda")
+        elif profile == "balanced":
+            pipe.enable_model_cpu_offload()
+        elif profile == "low":
+            for name in ("transformer", "transformer_2"):
+                module = getattr(pipe, name, None)
+                if module is not None:
+                    module.enable_group_offload(
+                        onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+                        offload_type="leaf_level", use_stream=True,
+                    )  # fmt: skip
+            for name in ("text_encoder", "image_encoder", "vae"):
+                module = getattr(pipe, name, None)
+                if module is not None:
+                    module.to("cuda")
+        else:
+            pipe.enable_sequential_cpu_offload()
+        if tiling:
+            pipe.vae.enable_tiling()
+        self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
 
     def known_frames(self, clip: Clip) -> list[np.ndarray]:
         """VACE continuation: the previous clip's tail (or the init image for the first clip)."""

@@ -33,6 +33,7 @@ class RenderOptions:
     captions: bool = True
     save_frames: bool = False
     models_dir: str | None = None
+    profile: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,8 @@ def render(
         raise
     seconds = time.perf_counter() - started
     manifest.update(
+        profile=getattr(engine, "profile", None),
+        profile_reason=getattr(engine, "profile_reason", None),
         status="done",
         video=os.path.basename(video),
         seconds=round(seconds, 3),
@@ -202,7 +205,7 @@ def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
         from .discovery import models_dir
         from .engine_wan import WanEngine
 
-        return WanEngine(plan, models_dir(options.models_dir), settings, log=log)
+        return WanEngine(plan, models_dir(options.models_dir), settings, log=log, profile=options.profile)
     from .preview import PreviewEngine
 
     return PreviewEngine(plan, settings, captions=options.captions)
