@@ -57,13 +57,9 @@ def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):
 
 def test_models_command(tiny_models, tmp_path):
     listed = json.loads(wan("models", "--models", tiny_models, "--json").stdout)
-    assert sorted(m["family"] for m in listed["models"]) == [
-        "wan2.1-i2v",
-        "wan2.1-t2v",
-        "wan2.1-vace",
-        "wan2.2-t2v-a14b",
-        "wan2.2-ti2v-5b",
-    ]
+    from wan.tiny_models import TINY_MODELS
+
+    assert sorted(m["name"] for m in listed["models"]) == sorted(TINY_MODELS)
     empty = wan("models", "--models", tmp_path / "none")
     assert (
         empty.returncode == 0 and "no WAN models" in empty.stdout and "Wan-AI/Wan2.1-T2V-1.3B-Diffusers" in empty.stdout
@@ -232,6 +228,7 @@ def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_
         ("wan2.1-vace-1.3b", "vace_continue", 16),
         ("wan2.2-ti2v-5b", "t2v", 24),
         ("wan2.2-t2v-a14b", "t2v", 16),
+        ("wan2.2-i2v-a14b", "i2v_chain", 16),
     ],
 )
 def test_every_family_renders_end_to_end(tiny_models, tmp_path, model, mode, fps_model):
@@ -259,3 +256,10 @@ def test_two_experts_get_both_guidance_scales(tiny_models):
     assert engine.model.family == "wan2.2-t2v-a14b"
     engine.render_clip(plan.clips[0])
     assert engine.calls[0]["guidance_scale_2"] == plan.guidance_2 == 3.0
+
+
+def test_download_says_clearly_when_offline(tmp_path):
+    # Tests never touch the network: HF_HUB_OFFLINE=1 is set for every wan() call.
+    result = wan("models", "download", "wan2.1-t2v-1.3b", "--models", tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "HF_HUB_OFFLINE" in result.stderr and str(tmp_path / "wan2.1-t2v-1.3b") in result.stderr

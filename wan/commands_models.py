@@ -20,6 +20,22 @@ def add_model_commands(commands: Any) -> None:
     models.add_argument("--models", metavar="DIR", help=f"models folder (default: ${ENV_MODELS} or ./models/wan)")
     models.add_argument("--json", action="store_true", help="print one JSON object")
     models.set_defaults(handler=run_models)
+    actions = models.add_subparsers(dest="action", metavar="ACTION", parser_class=type(models))
+    download = actions.add_parser(
+        "download",
+        help="download a model from the Hugging Face Hub into the models folder (needs the network)",
+        description="Download a diffusers WAN model with huggingface_hub into <models>/<NAME>.",
+    )
+    download.add_argument(
+        "name", choices=[m.name for m in MODELS], metavar="NAME", help="a registry name, see docs/models.md"
+    )
+    download.add_argument(
+        "--models",
+        dest="download_models",
+        metavar="DIR",
+        help=f"models folder (default: ${ENV_MODELS} or ./models/wan)",
+    )
+    download.set_defaults(handler=run_download)
 
     tiny = commands.add_parser(
         "make-tiny-models",
@@ -57,4 +73,32 @@ def run_make_tiny(args: argparse.Namespace) -> int:
 
     for name, folder in make_tiny_models(args.dir).items():
         print(f"{name}: {folder}")
+    return 0
+
+
+def run_download(args: argparse.Namespace) -> int:
+    from .discovery import classify
+    from .errors import RenderError
+    from .registry import get_model
+
+    spec = get_model(args.name)
+    target = os.path.join(models_dir(args.download_models or args.models), spec.name)
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise RenderError("huggingface_hub is not installed", hint="pip install -r requirements-worker.txt") from None
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise RenderError(
+            f"cannot download {spec.repo_id}: HF_HUB_OFFLINE=1 is set",
+            hint=f"unset it on a machine with a network, or download {spec.repo_id} into {target} by hand",
+        )
+    print(f"downloading {spec.repo_id} into {target} ...")
+    try:
+        snapshot_download(spec.repo_id, local_dir=target)
+    except Exception as exc:  # network and hub errors come in many types; the user needs the message
+        raise RenderError(
+            f"download of {spec.repo_id} failed: {exc}", hint="check the network and the disk space"
+        ) from None
+    found = classify(target)
+    print(f"done: {found.name if found else 'not recognised as a WAN model'} at {target}")
     return 0

@@ -163,12 +163,27 @@ def make_tiny_t2v_a14b(folder: str, seed: int = 0) -> str:
     return folder
 
 
+def make_tiny_i2v_a14b(folder: str, seed: int = 0) -> str:
+    """A Wan 2.2 I2V-A14B-shaped pipeline: two 36-channel experts (boundary 0.9), no CLIP encoder."""
+    import torch
+    from diffusers import WanImageToVideoPipeline
+
+    torch.manual_seed(seed)
+    pipe = WanImageToVideoPipeline(
+        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(5.0),
+        transformer=_transformer(in_channels=36), transformer_2=_transformer(in_channels=36), boundary_ratio=0.9,
+    )  # fmt: skip
+    pipe.save_pretrained(folder)
+    return folder
+
+
 TINY_MODELS = {
     "wan2.1-t2v-tiny": make_tiny_t2v,
     "wan2.1-i2v-tiny": make_tiny_i2v,
     "wan2.1-vace-tiny": make_tiny_vace,
     "wan2.2-ti2v-5b-tiny": make_tiny_ti2v,
     "wan2.2-t2v-a14b-tiny": make_tiny_t2v_a14b,
+    "wan2.2-i2v-a14b-tiny": make_tiny_i2v_a14b,
 }
 
 
