@@ -66,20 +66,16 @@ def _scheduler(shift: float):
     )
 
 
-def make_tiny_t2v(folder: str, seed: int = 0) -> str:
-    """A Wan 2.1 T2V-shaped pipeline: 2-layer transformer, small VAE, small UMT5, local tokenizer."""
+def _save(folder: str, seed: int, pipeline: str, shift: float, parts) -> str:
+    """Seed, build the family's own parts plus the shared ones, and save in the diffusers layout."""
+    import diffusers
     import torch
-    from diffusers import WanPipeline
 
     torch.manual_seed(seed)
-    pipe = WanPipeline(
-        tokenizer=_tokenizer(),
-        text_encoder=_text_encoder(),
-        vae=_vae(),
-        transformer=_transformer(),
-        scheduler=_scheduler(3.0),
-    )
-    pipe.save_pretrained(folder)
+    own = parts()
+    shared = {"tokenizer": _tokenizer(), "text_encoder": _text_encoder(), "scheduler": _scheduler(shift)}
+    shared["vae"] = own.pop("vae") if "vae" in own else _vae()
+    getattr(diffusers, pipeline)(**shared, **own).save_pretrained(folder)
     return folder
 
 
@@ -91,90 +87,82 @@ def _image_encoder():
     return CLIPVisionModelWithProjection(config), CLIPImageProcessor(crop_size=32, size=32)
 
 
-def make_tiny_i2v(folder: str, seed: int = 0) -> str:
-    """A Wan 2.1 I2V-shaped pipeline: 36 input channels (latents, mask, image) and a tiny CLIP vision tower."""
-    import torch
-    from diffusers import WanImageToVideoPipeline
+def make_tiny_t2v(folder: str, seed: int = 0) -> str:
+    """Wan 2.1 T2V-shaped: 2-layer transformer, small VAE, small UMT5, local tokenizer."""
+    return _save(folder, seed, "WanPipeline", 3.0, lambda: {"transformer": _transformer()})
 
-    torch.manual_seed(seed)
-    encoder, processor = _image_encoder()
-    transformer = _transformer(in_channels=36, image_dim=4)
-    pipe = WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(3.0),
-        image_processor=processor, image_encoder=encoder, transformer=transformer,
-    )  # fmt: skip
-    pipe.save_pretrained(folder)
-    return folder
+
+def make_tiny_i2v(folder: str, seed: int = 0) -> str:
+    """Wan 2.1 I2V-shaped: 36 input channels (latents, mask, image) and a tiny CLIP vision tower."""
+
+    def parts():
+        encoder, processor = _image_encoder()
+        transformer = _transformer(in_channels=36, image_dim=4)
+        return {"image_encoder": encoder, "image_processor": processor, "transformer": transformer}
+
+    return _save(folder, seed, "WanImageToVideoPipeline", 3.0, parts)
 
 
 def make_tiny_vace(folder: str, seed: int = 0) -> str:
-    """A Wan 2.1 VACE-shaped pipeline: a 3-layer transformer with VACE blocks on layers 0 and 2."""
-    import torch
-    from diffusers import WanVACEPipeline, WanVACETransformer3DModel
+    """Wan 2.1 VACE-shaped: a 3-layer transformer with VACE blocks on layers 0 and 2."""
 
-    torch.manual_seed(seed)
-    transformer = WanVACETransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=16, out_channels=16,
-        text_dim=32, freq_dim=256, ffn_dim=32, num_layers=3, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
-        rope_max_seq_len=32, vace_layers=[0, 2], vace_in_channels=96,
-    )  # fmt: skip
-    pipe = WanVACEPipeline(
-        tokenizer=_tokenizer(),
-        text_encoder=_text_encoder(),
-        vae=_vae(),
-        scheduler=_scheduler(3.0),
-        transformer=transformer,
-    )
-    pipe.save_pretrained(folder)
-    return folder
+    def parts():
+        from diffusers import WanVACETransformer3DModel
+
+        return {
+            "transformer": WanVACETransformer3DModel(
+                patch_size=(1, 2, 2),
+                num_attention_heads=2,
+                attention_head_dim=12,
+                in_channels=16,
+                out_channels=16,
+                text_dim=32,
+                freq_dim=256,
+                ffn_dim=32,
+                num_layers=3,
+                cross_attn_norm=True,
+                qk_norm="rms_norm_across_heads",
+                rope_max_seq_len=32,
+                vace_layers=[0, 2],
+                vace_in_channels=96,
+            )
+        }
+
+    return _save(folder, seed, "WanVACEPipeline", 3.0, parts)
 
 
 def make_tiny_ti2v(folder: str, seed: int = 0) -> str:
-    """A Wan 2.2 TI2V-5B-shaped pipeline: 48 latent channels, a residual VAE that packs 2x2 pixels
-    (16x spatial compression), and `expand_timesteps` (per-token timesteps)."""
-    import torch
-    from diffusers import AutoencoderKLWan, WanPipeline
+    """Wan 2.2 TI2V-5B-shaped: 48 latent channels, a residual VAE that packs 2x2 pixels (16x spatial
+    compression), and `expand_timesteps` (per-token timesteps)."""
 
-    torch.manual_seed(seed)
-    vae = AutoencoderKLWan(
-        base_dim=12, z_dim=48, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
-        is_residual=True, in_channels=12, out_channels=12, patch_size=2, scale_factor_spatial=16,
-        latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
-    )  # fmt: skip
-    pipe = WanPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=vae, scheduler=_scheduler(5.0),
-        transformer=_transformer(in_channels=48, out_channels=48), expand_timesteps=True,
-    )  # fmt: skip
-    pipe.save_pretrained(folder)
-    return folder
+    def parts():
+        from diffusers import AutoencoderKLWan
+
+        vae = AutoencoderKLWan(
+            base_dim=12, z_dim=48, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True],
+            is_residual=True, in_channels=12, out_channels=12, patch_size=2, scale_factor_spatial=16,
+            latents_mean=[0.0] * 48, latents_std=[1.0] * 48,
+        )  # fmt: skip
+        return {"vae": vae, "transformer": _transformer(in_channels=48, out_channels=48), "expand_timesteps": True}
+
+    return _save(folder, seed, "WanPipeline", 5.0, parts)
 
 
 def make_tiny_t2v_a14b(folder: str, seed: int = 0) -> str:
-    """A Wan 2.2 T2V-A14B-shaped pipeline: two experts switching at boundary_ratio 0.875."""
-    import torch
-    from diffusers import WanPipeline
-
-    torch.manual_seed(seed)
-    pipe = WanPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(12.0),
-        transformer=_transformer(), transformer_2=_transformer(), boundary_ratio=0.875,
+    """Wan 2.2 T2V-A14B-shaped: two experts switching at boundary_ratio 0.875."""
+    return _save(
+        folder, seed, "WanPipeline", 12.0,
+        lambda: {"transformer": _transformer(), "transformer_2": _transformer(), "boundary_ratio": 0.875},
     )  # fmt: skip
-    pipe.save_pretrained(folder)
-    return folder
 
 
 def make_tiny_i2v_a14b(folder: str, seed: int = 0) -> str:
-    """A Wan 2.2 I2V-A14B-shaped pipeline: two 36-channel experts (boundary 0.9), no CLIP encoder."""
-    import torch
-    from diffusers import WanImageToVideoPipeline
-
-    torch.manual_seed(seed)
-    pipe = WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae(), scheduler=_scheduler(5.0),
-        transformer=_transformer(in_channels=36), transformer_2=_transformer(in_channels=36), boundary_ratio=0.9,
+    """Wan 2.2 I2V-A14B-shaped: two 36-channel experts (boundary 0.9), no CLIP encoder."""
+    return _save(
+        folder, seed, "WanImageToVideoPipeline", 5.0,
+        lambda: {"transformer": _transformer(in_channels=36), "transformer_2": _transformer(in_channels=36),
+                 "boundary_ratio": 0.9},
     )  # fmt: skip
-    pipe.save_pretrained(folder)
-    return folder
 
 
 TINY_MODELS = {
