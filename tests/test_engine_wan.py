@@ -227,6 +227,7 @@ def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_
         ("wan2.1-i2v-14b-480p", "i2v_chain", 16),
         ("wan2.1-vace-1.3b", "vace_continue", 16),
         ("wan2.2-ti2v-5b", "t2v", 24),
+        ("wan2.2-ti2v-5b", "i2v_chain", 24),
         ("wan2.2-t2v-a14b", "t2v", 16),
         ("wan2.2-i2v-a14b", "i2v_chain", 16),
     ],
@@ -263,3 +264,14 @@ def test_download_says_clearly_when_offline(tmp_path):
     result = wan("models", "download", "wan2.1-t2v-1.3b", "--models", tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "HF_HUB_OFFLINE" in result.stderr and str(tmp_path / "wan2.1-t2v-1.3b") in result.stderr
+
+
+def test_one_set_of_weights_serves_text_and_image_to_video(tiny_models, tmp_path):
+    _, settings, _ = i2v_setup(tmp_path)
+    plan = build_plan(
+        settings, PlanOptions(model="wan2.2-ti2v-5b", mode="i2v_chain", width=64, height=64, steps=2, seed=1)
+    )
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    assert engine.model.pipeline == "WanPipeline"  # what the folder says
+    engine.render_clip(plan.clips[0])
+    assert engine.pipeline_class == "WanImageToVideoPipeline" and engine.pipe.config["expand_timesteps"]

@@ -103,6 +103,13 @@ class WanEngine:
         vae = diffusers.AutoencoderKLWan.from_pretrained(self.model.path, subfolder="vae", torch_dtype=torch.float32)
         pipeline_class = getattr(diffusers, self.model.pipeline)
         pipe = pipeline_class.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
+        needed = {"i2v_chain": "WanImageToVideoPipeline", "vace_continue": "WanVACEPipeline"}.get(self.plan.mode)
+        if needed and needed != self.model.pipeline:
+            # One set of weights, another task (Wan 2.2 TI2V-5B does text and image to video):
+            # from_pipe reuses the loaded components instead of loading them twice.
+            extra = {"expand_timesteps": True} if pipe.config.get("expand_timesteps") else {}
+            pipe = getattr(diffusers, needed).from_pipe(pipe, **extra)
+        self.pipeline_class = type(pipe).__name__
         pipe.set_progress_bar_config(disable=True)
         if device == "cpu":
             self.profile, self.profile_reason = "cpu", "no GPU: everything runs on the CPU (profiles apply to GPUs)"
