@@ -96,7 +96,7 @@ def build_prompt_schedule(settings: DeforumSettings) -> PromptSchedule:
     negative = settings.prompts_negative.replace("--neg", "")
     keys: dict[int, PromptKey] = {}
     for key, value in settings.prompts:
-        frame = _resolve_key(key, settings)
+        frame = resolve_key(key, settings)
         if settings.prompts_premerged:
             text = value
         else:
@@ -106,7 +106,8 @@ def build_prompt_schedule(settings: DeforumSettings) -> PromptSchedule:
     return PromptSchedule(settings.max_frames, tuple(keys.values()), settings.source)
 
 
-def _resolve_key(key: str, settings: DeforumSettings) -> int:
+def resolve_key(key: str, settings: DeforumSettings, field: str = "prompts") -> int:
+    """A frame key as Deforum reads prompt keys: digits, or an expression of max_f (truncated)."""
     if key.isdigit():
         try:
             return int(key)
@@ -116,14 +117,14 @@ def _resolve_key(key: str, settings: DeforumSettings) -> int:
         value = compile_expression(key, ("max_f",)).evaluate({"max_f": settings.max_frames - 1})
     except ExpressionError as exc:
         raise SettingsError(
-            f"prompt key {key!r}: {exc.one_line()}",
+            f"key {key!r}: {exc.one_line()}",
             file=settings.source,
-            key="prompts",
+            key=field,
             hint="keys are frame numbers or expressions of max_f such as max_f-60",
         ) from None
     value = float(value)
     if not np.isfinite(value):
-        raise SettingsError(f"prompt key {key!r} is not a finite number", file=settings.source, key="prompts")
+        raise SettingsError(f"key {key!r} is not a finite number", file=settings.source, key=field)
     return int(value)
 
 

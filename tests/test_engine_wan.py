@@ -66,10 +66,14 @@ def test_models_command(tiny_models, tmp_path):
     )
 
 
-def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models):
+def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models, tmp_path):
+    only_t2v = tmp_path / "models"
+    only_t2v.mkdir()
+    os.symlink(tiny_models / "wan2.1-t2v-tiny", only_t2v / "some-folder")
     with pytest.raises(ModelNotFoundError) as info:
-        find_model(str(tiny_models), "wan2.1-flf2v-14b-720p")
-    assert "wan2.1-t2v-tiny" in str(info.value) and str(tiny_models) in str(info.value)
+        find_model(str(only_t2v), "wan2.1-i2v-14b-480p")
+    assert "wan2.1-t2v-tiny" in str(info.value) and str(only_t2v) in str(info.value)
+    assert "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers" in str(info.value)
     assert find_model(str(tiny_models), "wan2.1-i2v-14b-720p").family == "wan2.1-i2v"
 
 
@@ -275,3 +279,23 @@ def test_one_set_of_weights_serves_text_and_image_to_video(tiny_models, tmp_path
     assert engine.model.pipeline == "WanPipeline"  # what the folder says
     engine.render_clip(plan.clips[0])
     assert engine.pipeline_class == "WanImageToVideoPipeline" and engine.pipe.config["expand_timesteps"]
+
+
+def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path):
+    colours = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
+    for i, colour in enumerate(colours):
+        cv2.imwrite(str(tmp_path / f"k{i}.png"), np.full((48, 64, 3), colour[::-1], np.uint8))
+    data = json.loads((EXAMPLES / "harbor_3d.txt").read_text())
+    data.update(
+        use_looper=True, init_images=json.dumps({"0": "k0.png", "100": "k1.png", "200": "k2.png", "max_f": "k0.png"})
+    )
+    (tmp_path / "flf.txt").write_text(json.dumps(data))
+    settings = load_settings(tmp_path / "flf.txt")
+    plan = build_plan(settings, PlanOptions(mode="flf2v_keyframes", width=64, height=48, steps=2, seed=2))
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    assert engine.model.family == "wan2.1-flf2v"
+    for clip in plan.clips[:2]:
+        assert len(engine.render_clip(clip)) == clip.num_frames
+    first, second = engine.calls
+    assert tuple(first["image"][0, 0]) == colours[0] and tuple(first["last_image"][0, 0]) == colours[1]
+    assert tuple(second["image"][0, 0]) == colours[1] and tuple(second["last_image"][0, 0]) == colours[2]

@@ -6,8 +6,10 @@ back as uint8 arrays and go straight to the resampler: nothing is re-read from a
 Modes so far: `t2v` (WanPipeline), `i2v_chain` (WanImageToVideoPipeline: the first clip starts
 from the init image, every later clip from the previous clip's frame just before its start) and
 `vace_continue` (WanVACEPipeline: the previous clip's last `overlap` frames are known frames, mask 0,
-and the rest is generated, mask 1; the first clip starts from the init image when there is one).
-Carried frames are the arrays themselves. The other modes say so instead of guessing.
+and the rest is generated, mask 1; the first clip starts from the init image when there is one) and
+`flf2v_keyframes` (WanImageToVideoPipeline with `last_image`: each clip flies from its first frame,
+an anchor, the previous clip's frame or the init image, to the Guided Images anchor at its end).
+Carried frames are the arrays themselves.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from .profiles import PROFILES, choose_profile
 from .registry import get_model
 from .timeline import model_index
 
-SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue")
+SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
 GRAY = 127
 
 
@@ -71,6 +73,7 @@ class WanEngine:
         self.seconds_in_pipeline = 0.0
         self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
         self.init_image = None
+        self.anchors: dict[int, np.ndarray] = {}
         self.previous: tuple[Clip, list[np.ndarray]] | None = None
         self.on_step = None  # set by the renderer: (clip, step, steps) -> None; may raise to cancel
         if plan.mode == "i2v_chain":
@@ -81,6 +84,17 @@ class WanEngine:
                     hint="set use_init and init_image in the settings, or use --mode t2v",
                 )
             self.init_image = cover(image, plan.width, plan.height)
+        elif plan.mode == "flf2v_keyframes":
+            self.anchors = self._load_anchors(settings)
+            image, problem = read_init_image(settings) if settings else (None, None)
+            if problem:
+                raise RenderError(problem, hint="fix init_image, or set use_init to false")
+            self.init_image = cover(image, plan.width, plan.height) if image is not None else None
+            if 0 not in self.anchors and self.init_image is None:
+                raise RenderError(
+                    "flf2v_keyframes needs a first image: an init_images key at frame 0 or an init image",
+                    hint='add "0": "first.png" to init_images, or set use_init and init_image',
+                )
         elif plan.mode == "vace_continue" and settings is not None:
             image, problem = read_init_image(settings)
             if problem:
@@ -103,7 +117,11 @@ class WanEngine:
         vae = diffusers.AutoencoderKLWan.from_pretrained(self.model.path, subfolder="vae", torch_dtype=torch.float32)
         pipeline_class = getattr(diffusers, self.model.pipeline)
         pipe = pipeline_class.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
-        needed = {"i2v_chain": "WanImageToVideoPipeline", "vace_continue": "WanVACEPipeline"}.get(self.plan.mode)
+        needed = {
+            "i2v_chain": "WanImageToVideoPipeline",
+            "flf2v_keyframes": "WanImageToVideoPipeline",
+            "vace_continue": "WanVACEPipeline",
+        }.get(self.plan.mode)
         if needed and needed != self.model.pipeline:
             # One set of weights, another task (Wan 2.2 TI2V-5B does text and image to video):
             # from_pipe reuses the loaded components instead of loading them twice.
@@ -151,6 +169,26 @@ class WanEngine:
             pipe.vae.enable_tiling()
         self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
 
+    def _load_anchors(self, settings: DeforumSettings | None) -> dict[int, np.ndarray]:
+        import os
+
+        import cv2
+
+        from movement.guided import keyframe_images
+
+        anchors = {}
+        for frame, path in keyframe_images(settings) if settings else ():
+            full = path if os.path.isabs(path) else os.path.join(os.path.dirname(settings.source), path)
+            image = cv2.imread(full, cv2.IMREAD_COLOR) if "://" not in path else None
+            if image is None:
+                raise RenderError(
+                    f"keyframe image at frame {frame} cannot be read: {full}",
+                    where=settings.source,
+                    hint="fix the path in init_images (Wan Weave never downloads at render time)",
+                )
+            anchors[frame] = cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), self.plan.width, self.plan.height)
+        return anchors
+
     def known_frames(self, clip: Clip) -> list[np.ndarray]:
         """VACE continuation: the previous clip's tail (or the init image for the first clip)."""
         if self.previous is None:
@@ -188,6 +226,17 @@ class WanEngine:
             image = self.conditioning_image(clip)
             kwargs["image"] = Image.fromarray(image)
             self.calls.append({"clip": clip.index, "image": image})
+        elif self.plan.mode == "flf2v_keyframes":
+            first = self.anchors.get(clip.start_frame)
+            if first is None:
+                first = self.conditioning_image(clip)
+            # The plan ends every clip on a keyframe (the film's last one sits at max_frames - 1).
+            last = self.anchors.get(clip.end_frame, self.anchors.get(clip.end_frame - 1))
+            if last is None:
+                raise RenderError(f"no keyframe image at the end of clip {clip.index} (frame {clip.end_frame})")
+            kwargs["image"] = Image.fromarray(first)
+            kwargs["last_image"] = Image.fromarray(last)
+            self.calls.append({"clip": clip.index, "image": first, "last_image": last})
         elif self.plan.mode == "vace_continue":
             known = self.known_frames(clip)
             if known:

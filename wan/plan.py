@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 
 from movement import build_prompt_schedule, build_schedules, camera_rates, describe_range
+from movement.guided import keyframe_images
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
 
@@ -21,7 +22,7 @@ from .seeds import clip_seeds
 from .timeline import max_window, model_frames_for, split_span
 
 PLAN_VERSION = 1
-DEFAULT_OVERLAP = {"t2v": 0, "i2v_chain": 1, "vace_continue": 8, "flf2v_keyframes": 1}
+DEFAULT_OVERLAP = {"t2v": 0, "i2v_chain": 1, "vace_continue": 8, "flf2v_keyframes": 0}
 SIZE_POLICY_NATIVE = "native-area"
 SIZE_POLICY_OVERRIDE = "override"
 
@@ -110,8 +111,6 @@ def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[
             f"{spec.label} cannot render mode {mode!r}",
             hint=f"use --mode {' or '.join(spec.modes)}, or --model {' / '.join(able)}",
         )
-    if mode in ("i2v_chain", "flf2v_keyframes") and not has_init and mode != "i2v_chain":
-        raise PlanError(f"mode {mode!r} needs an init image", hint="set use_init and init_image in the settings")
     return mode, spec
 
 
@@ -151,6 +150,32 @@ def plan_size(
     return w_snap, h_snap, SIZE_POLICY_NATIVE
 
 
+def _keyframe_spans(settings: DeforumSettings, window: int, fps: float) -> list[tuple[int, int]]:
+    """FLF2V clips: from each Guided Images keyframe to the next; the last one ends the film at max_f.
+    The FLF2V model needs a first and a last image for every clip, so no clip may lack either."""
+    anchors = [f for f, _ in keyframe_images(settings)]
+    last = settings.max_frames - 1
+    hint = "turn on Deforum's Guided Images: use_looper true and init_images {frame: image}"
+    if not anchors:
+        raise PlanError("flf2v_keyframes needs keyframe images to fly between", hint=hint)
+    if anchors[-1] != last:
+        raise PlanError(
+            f"flf2v_keyframes needs a keyframe image at the last frame ({last}) to end on",
+            hint='add "max_f": "last.png" to init_images, or use --mode i2v_chain',
+        )
+    starts = [a for a in anchors if a != last] or [0]
+    ends = [*starts[1:], settings.max_frames]
+    spans = list(zip(starts, ends))
+    for a, b in spans:
+        if b - a > window:
+            raise PlanError(
+                f"keyframe images at frames {a} and {min(b, last)} are {(b - a) / fps:.2f} s apart; an FLF2V clip holds "
+                f"{window / fps:.2f} s at most",
+                hint="add a keyframe image in between, or use --mode i2v_chain",
+            )
+    return spans
+
+
 def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) -> GenerationPlan:
     mode, spec = resolve_model(options.mode, options.model, bool(settings.init_image))
     width, height, policy = plan_size(settings, spec, options.width, options.height)
@@ -187,9 +212,19 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
     keys = set(motion_inputs(settings.animation_mode)) | {"strength_schedule", "seed_schedule"}
     schedules = build_schedules(settings, keys=keys)
     rates = camera_rates(schedules)
-    spans: list[tuple[int, int]] = []
-    for r in prompts.ranges():
-        spans += split_span(r.start_frame, r.end_frame, window)
+    notes = []
+    if mode == "flf2v_keyframes":
+        spans = _keyframe_spans(settings, window, fps_out)
+        inside = sorted(r.start_frame for r in prompts.ranges() if not any(a == r.start_frame for a, _ in spans))
+        if inside:
+            notes.append(
+                f"flf2v_keyframes: clips run from keyframe image to keyframe image; the prompt keys at frames "
+                f"{', '.join(map(str, inside))} fall inside a clip and apply only from the next clip"
+            )
+    else:
+        spans = []
+        for r in prompts.ranges():
+            spans += split_span(r.start_frame, r.end_frame, window)
     starts = [a for a, _ in spans]
     seeds = clip_seeds(
         settings.seed_behavior,
@@ -220,7 +255,6 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
                 strength=float(strength[a]),
             )
         )
-    notes = []
     if policy == SIZE_POLICY_NATIVE and (width, height) != (settings.width, settings.height):
         notes.append(
             f"size {settings.width}x{settings.height} -> {width}x{height}: {spec.label}'s native pixel area "

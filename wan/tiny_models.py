@@ -80,11 +80,11 @@ def _save(folder: str, seed: int, pipeline: str, shift: float, parts) -> str:
 
 
 def _image_encoder():
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel
 
     config = CLIPVisionConfig(hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2,
                               image_size=32, intermediate_size=16, patch_size=1)  # fmt: skip
-    return CLIPVisionModelWithProjection(config), CLIPImageProcessor(crop_size=32, size=32)
+    return CLIPVisionModel(config), CLIPImageProcessor(crop_size=32, size=32)
 
 
 def make_tiny_t2v(folder: str, seed: int = 0) -> str:
@@ -165,10 +165,23 @@ def make_tiny_i2v_a14b(folder: str, seed: int = 0) -> str:
     )  # fmt: skip
 
 
+def make_tiny_flf2v(folder: str, seed: int = 0) -> str:
+    """Wan 2.1 FLF2V-shaped: the I2V shape with positions for two images' tokens (first and last)."""
+
+    def parts():
+        encoder, processor = _image_encoder()
+        tokens_per_image = 32 * 32 + 1  # the tiny CLIP's patches plus its class token
+        transformer = _transformer(in_channels=36, image_dim=4, pos_embed_seq_len=2 * tokens_per_image)
+        return {"image_encoder": encoder, "image_processor": processor, "transformer": transformer}
+
+    return _save(folder, seed, "WanImageToVideoPipeline", 16.0, parts)
+
+
 TINY_MODELS = {
     "wan2.1-t2v-tiny": make_tiny_t2v,
     "wan2.1-i2v-tiny": make_tiny_i2v,
     "wan2.1-vace-tiny": make_tiny_vace,
+    "wan2.1-flf2v-tiny": make_tiny_flf2v,
     "wan2.2-ti2v-5b-tiny": make_tiny_ti2v,
     "wan2.2-t2v-a14b-tiny": make_tiny_t2v_a14b,
     "wan2.2-i2v-a14b-tiny": make_tiny_i2v_a14b,

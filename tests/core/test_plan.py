@@ -214,3 +214,30 @@ def test_registry_facts_are_consistent():
 
 def test_model_index_rounds_to_nearest():
     assert [model_index(o, 24, 16) for o in range(4)] == [0, 1, 1, 2]
+
+
+def guided(max_frames=240, images=None, **extra):
+    images = images if images is not None else {"0": "a.png", "100": "b.png", "200": "c.png", "max_f": "d.png"}
+    return make_settings(
+        max_frames, 24, {"0": "a", "96": "b"}, use_looper=True, init_images=json.dumps(images), **extra
+    )
+
+
+def test_flf2v_clips_run_between_keyframe_images():
+    plan = build_plan(guided(), PlanOptions(mode="flf2v_keyframes"))
+    assert plan.model == "wan2.1-flf2v-14b-720p"
+    assert [(c.start_frame, c.end_frame, c.overlap) for c in plan.clips] == [(0, 100, 0), (100, 200, 0), (200, 240, 0)]
+    assert any("96" in n for n in plan.notes)  # the prompt key inside a clip is said, not hidden
+
+
+@pytest.mark.parametrize(
+    ("images", "fragment"),
+    [
+        ({}, "needs keyframe images"),
+        ({"0": "a.png", "100": "b.png"}, "at the last frame"),
+        ({"0": "a.png", "max_f": "b.png"}, "apart"),
+    ],
+)
+def test_flf2v_without_usable_keyframes_says_what_to_add(images, fragment):
+    with pytest.raises(PlanError, match=fragment):
+        build_plan(guided(images=images), PlanOptions(mode="flf2v_keyframes"))
