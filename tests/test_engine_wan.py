@@ -94,11 +94,10 @@ def test_same_seed_same_frames_other_seed_different(tiny_models):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
 
 
-def test_modes_not_built_yet_say_so(tiny_models, tmp_path):
-    _, settings, _ = i2v_setup(tmp_path)
-    plan = build_plan(settings, PlanOptions(mode="flf2v_keyframes", width=64, height=48, seed=1))
-    with pytest.raises(RenderError, match="does not render mode 'flf2v_keyframes' yet"):
-        WanEngine(plan, str(tiny_models), settings)
+def test_unknown_memory_profile_is_refused(tiny_models):
+    plan = tiny_plan()
+    with pytest.raises(RenderError, match="unknown memory profile 'turbo'"):
+        WanEngine(plan, str(tiny_models), profile="turbo")
 
 
 def decoded(mp4: str) -> list[np.ndarray]:
