@@ -195,6 +195,8 @@ def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path):
     assert indices == list(range(indices[0], indices[0] + 4))
     assert all(a is first[k] for a, k in zip(engine.calls[1]["known"], indices))
     assert engine.calls[1]["mask"] == [True] * 4 + [False] * (plan.clips[1].num_frames - 4)
+    # The init image is every clip's reference image.
+    assert all(np.array_equal(call["reference"], image) for call in engine.calls)
 
 
 def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_path):

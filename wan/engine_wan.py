@@ -245,7 +245,18 @@ class WanEngine:
                 mask = [0] * len(known) + [255] * (clip.num_frames - len(known))
                 kwargs["video"] = [Image.fromarray(f) for f in video]
                 kwargs["mask"] = [Image.new("L", (self.plan.width, self.plan.height), m) for m in mask]
-            self.calls.append({"clip": clip.index, "known": known, "mask": [m == 0 for m in mask] if known else []})
+            if self.init_image is not None:
+                # The init image is the film's reference: handed to every clip, it holds the subject
+                # steady across joins (VACE reference_images).
+                kwargs["reference_images"] = [Image.fromarray(self.init_image)]
+            self.calls.append(
+                {
+                    "clip": clip.index,
+                    "known": known,
+                    "mask": [m == 0 for m in mask] if known else [],
+                    "reference": self.init_image if self.init_image is not None else None,
+                }
+            )
         else:
             self.calls.append({"clip": clip.index})
         if self.on_step is not None:
