@@ -13,26 +13,26 @@ from movement.errors import WanWeaveError
 from movement.motion import fixed_ranges, motion_inputs
 from movement.settings import DeforumSettings
 
+from .cli_args import settings_command
+
 RANGE_MODES = ("auto", "prompts", "whole")
 
 
 def add_movement_commands(commands: Any) -> None:
-    sched = commands.add_parser(
+    settings_command(
+        commands,
         "schedules",
         help="evaluate every schedule of a Deforum settings file, frame by frame",
         description="Evaluate every motion and *_schedule key exactly as Deforum does.",
+        handler=run_schedules,
     )
-    sched.add_argument("settings", metavar="SETTINGS", help="Deforum settings file (.txt or .json)")
-    sched.add_argument("--json", action="store_true", help="print one JSON object")
-    sched.set_defaults(handler=run_schedules)
-
-    desc = commands.add_parser(
+    desc = settings_command(
+        commands,
         "describe",
         help="describe the camera movement of a Deforum settings file in words",
         description="Describe the camera movement frame range by frame range.",
+        handler=run_describe,
     )
-    desc.add_argument("settings", metavar="SETTINGS", help="Deforum settings file (.txt or .json)")
-    desc.add_argument("--json", action="store_true", help="print one JSON object")
     desc.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the descriptions")
     desc.add_argument(
         "--ranges",
@@ -40,7 +40,6 @@ def add_movement_commands(commands: Any) -> None:
         type=_ranges_arg,
         help="auto (where the movement changes, default), prompts (one per prompt), whole, or N (chunks of N frames)",
     )
-    desc.set_defaults(handler=run_describe)
 
 
 class RangeArgError(WanWeaveError):

@@ -11,6 +11,7 @@ from typing import Any
 
 from movement import load_settings
 
+from .cli_args import settings_command
 from .errors import PlanError
 from .plan import GenerationPlan, PlanOptions, build_plan
 from .plan_io import is_plan_file, plan_to_json, read_plan
@@ -46,16 +47,16 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_plan_commands(commands: Any) -> None:
-    plan = commands.add_parser(
+    plan = settings_command(
+        commands,
         "plan",
         help="plan the WAN clips for a Deforum settings file",
         description="Plan the WAN clips: timing, 4n+1 frame counts, prompts, movement words, seeds, strength.",
+        handler=run_plan,
+        json_help="print the plan as JSON (a valid plan.json)",
     )
-    plan.add_argument("settings", metavar="SETTINGS", help="Deforum settings file")
-    plan.add_argument("--json", action="store_true", help="print the plan as JSON (a valid plan.json)")
     plan.add_argument("--out", metavar="FILE", help="also write the plan to FILE (edit it, then render it)")
     _add_plan_options(plan)
-    plan.set_defaults(handler=run_plan)
 
     rend = commands.add_parser(
         "render",
@@ -133,10 +134,6 @@ def _show_progress(event: dict) -> None:
         print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
 
 
-def render_with_progress(plan, out, options, log):
-    return render(plan, out, options, log=log, progress=_show_progress)
-
-
 def run_render(args: argparse.Namespace) -> int:
     if is_plan_file(args.input):
         given = [f"--{k.replace('_', '-')}" for k in PLAN_FLAGS if getattr(args, k) is not None]
@@ -160,8 +157,12 @@ def run_render(args: argparse.Namespace) -> int:
         profile=args.profile,
     )
     print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
-    result = render_with_progress(
-        plan, out, options, log=lambda m: print(m, file=sys.stderr if m.startswith("warning") else sys.stdout)
+    result = render(
+        plan,
+        out,
+        options,
+        log=lambda m: print(m, file=sys.stderr if m.startswith("warning") else sys.stdout),
+        progress=_show_progress,
     )
     print(
         f"video: {result.video} ({result.frames} frames at {plan.fps_out:g} fps, {plan.duration_s:.2f} s) in {result.seconds:.1f} s"
