@@ -473,14 +473,11 @@ def _pow_overflowed(a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
     over = approx >= 2.0**64
     unsure = (approx >= 2.0**62) & ~over
     if np.any(unsure):
-        # Near the edge, float rounding cannot tell: ask Python's exact integers.
-        a_b = np.broadcast_arrays(a, b, r)
-        exact = [
-            int(x) ** int(y) != int(z)
-            for x, y, z, u in zip(*(v.ravel() for v in a_b), np.broadcast_to(unsure, a_b[0].shape).ravel())
-            if u
-        ]
-        over = over | (unsure & np.any(exact))
+        # Near the edge, float rounding cannot tell: ask Python's exact integers, element by element.
+        a_b, b_b, r_b, unsure_b = (np.atleast_1d(v) for v in np.broadcast_arrays(a, b, r, unsure))
+        over = np.atleast_1d(np.broadcast_to(over, a_b.shape)).copy()
+        for index in zip(*np.nonzero(unsure_b)):
+            over[index] = int(a_b[index]) ** int(b_b[index]) != int(r_b[index])
     return over
 
 

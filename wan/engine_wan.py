@@ -86,20 +86,14 @@ class WanEngine:
             self.init_image = cover(image, plan.width, plan.height)
         elif plan.mode == "flf2v_keyframes":
             self.anchors = self._load_anchors(settings)
-            image, problem = read_init_image(settings) if settings else (None, None)
-            if problem:
-                raise RenderError(problem, hint="fix init_image, or set use_init to false")
-            self.init_image = cover(image, plan.width, plan.height) if image is not None else None
+            self.init_image = self._optional_init_image(settings)
             if 0 not in self.anchors and self.init_image is None:
                 raise RenderError(
                     "flf2v_keyframes needs a first image: an init_images key at frame 0 or an init image",
                     hint='add "0": "first.png" to init_images, or set use_init and init_image',
                 )
-        elif plan.mode == "vace_continue" and settings is not None:
-            image, problem = read_init_image(settings)
-            if problem:
-                raise RenderError(problem, hint="fix init_image, or set use_init to false")
-            self.init_image = cover(image, plan.width, plan.height) if image is not None else None
+        elif plan.mode == "vace_continue":
+            self.init_image = self._optional_init_image(settings)
 
     def _load(self):
         try:
@@ -168,6 +162,13 @@ class WanEngine:
         if tiling:
             pipe.vae.enable_tiling()
         self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
+
+    def _optional_init_image(self, settings: DeforumSettings | None) -> np.ndarray | None:
+        """The init image fitted to the frame, None when there is none; a broken one is an error."""
+        image, problem = read_init_image(settings) if settings else (None, None)
+        if problem:
+            raise RenderError(problem, hint="fix init_image, or set use_init to false")
+        return cover(image, self.plan.width, self.plan.height) if image is not None else None
 
     def _load_anchors(self, settings: DeforumSettings | None) -> dict[int, np.ndarray]:
         import os

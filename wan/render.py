@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -182,9 +183,10 @@ def render(
 
 
 def _peak_memory_mb() -> float | None:
-    try:
-        import torch
-    except ImportError:
+    # Only an engine that already imported torch can have GPU memory to report: the preview must
+    # not pay for importing it.
+    torch = sys.modules.get("torch")
+    if torch is None:
         return None
     if torch.cuda.is_available():
         return round(torch.cuda.max_memory_allocated() / 2**20, 1)

@@ -192,3 +192,12 @@ def test_refused_text_emits_no_python_warnings(text: str) -> None:
         with pytest.raises(ExpressionError):
             compile_expression(text + " " * 7)  # a fresh string: compile_expression is cached
     assert [str(w.message) for w in caught] == []
+
+
+def test_overflow_is_decided_exactly_at_the_int64_edge() -> None:
+    # Float rounding cannot tell these apart; the check must use exact integers.
+    assert value("3037000499**2") == 3037000499**2
+    with pytest.raises(ExpressionError, match="integer overflow"):
+        value("3037000500**2")
+    with pytest.raises(ExpressionError, match="integer overflow"):
+        value("(t+3037000499)**2")
