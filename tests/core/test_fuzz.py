@@ -73,11 +73,11 @@ BASE: dict = {
 }
 
 
-def run_pipeline(data: bytes | str) -> None:
+def _run(load) -> None:
     """Everything a user-facing command does with a settings file. Only SettingsError may
     escape; pytest reports anything else as a failure."""
     try:
-        loaded = settings_from_text(data)
+        loaded = load()
         schedules = build_schedules(loaded)
         build_prompt_schedule(loaded).keyframes()
         analyze(schedules)
@@ -86,14 +86,12 @@ def run_pipeline(data: bytes | str) -> None:
         assert exc.reason
 
 
+def run_pipeline(data: bytes | str) -> None:
+    _run(lambda: settings_from_text(data))
+
+
 def run_mapping(data: object) -> None:
-    try:
-        loaded = settings_from_mapping(data)
-        schedules = build_schedules(loaded)
-        build_prompt_schedule(loaded).keyframes()
-        analyze(schedules)
-    except SettingsError as exc:
-        assert str(exc)
+    _run(lambda: settings_from_mapping(data))
 
 
 @pytest.mark.parametrize("mode", ANIMATION_MODES)
