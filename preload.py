@@ -6,14 +6,14 @@ def preload(parser):
         "--wan-weave-models-dir",
         type=str,
         default=None,
-        help="Wan Weave: folder with WAN and Qwen models (default: <models_path>/wan)",
+        help="Wan Weave: folder with WAN and Qwen models (default: the setting, else <models_path>/wan)",
     )
     parser.add_argument(
         "--wan-weave-profile",
         type=str,
         default=None,
-        choices=["full", "balanced", "low"],
-        help="Wan Weave: default VRAM profile for the generation worker",
+        choices=["auto", "full", "balanced", "low", "minimal"],
+        help="Wan Weave: default VRAM profile for the generation worker (default: auto, by free VRAM)",
     )
     parser.add_argument(
         "--wan-weave-worker-python",

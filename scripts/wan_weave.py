@@ -38,5 +38,37 @@ def check_packages(extension_dir: str = EXTENSION_DIR) -> None:
             )
 
 
+SECTION = ("wan_weave", "Wan Weave")
+
+
+def models_root() -> str:
+    """Where the WebUI's Wan Weave looks for models (flag, then setting, then <models_path>/wan)."""
+    from modules import paths, shared
+
+    from wan.discovery import webui_models_dir
+
+    flag = getattr(shared.cmd_opts, "wan_weave_models_dir", None)
+    return webui_models_dir(flag, shared.opts.data.get("wan_weave_models_dir"), paths.models_path)
+
+
+def on_ui_settings() -> None:
+    from modules import shared
+
+    shared.opts.add_option(
+        "wan_weave_models_dir",
+        shared.OptionInfo(
+            "",
+            "Folder with WAN and Qwen models (empty: <models_path>/wan; --wan-weave-models-dir wins)",
+            section=SECTION,
+        ),
+    )
+
+
 check_packages()
-# The tab, settings section and API routes register here when the UI issue ([E]) lands.
+try:
+    from modules import script_callbacks
+except ImportError:  # loaded outside the WebUI (tests, tools): nothing to register with
+    script_callbacks = None
+if script_callbacks is not None:
+    script_callbacks.on_ui_settings(on_ui_settings)
+# The tab and API routes register here when the UI issue ([E]) lands.

@@ -41,3 +41,37 @@ def run_bench(script: str, *args: str) -> dict:
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Every tiny WAN model, written once per session."""
+    pytest.importorskip("diffusers")
+    from wan.tiny_models import make_tiny_models
+
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_models(str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def single_files(tiny_models, tmp_path_factory):
+    """A models folder with the tiny single-file transformers and the folders they complete from."""
+    from wan.tiny_models import make_tiny_single_files
+
+    root = tmp_path_factory.mktemp("single-files")
+    for name in ("wan2.1-t2v-tiny", "wan2.2-t2v-a14b-tiny", "wan2.1-flf2v-tiny"):
+        os.symlink(tiny_models / name, root / name)
+    make_tiny_single_files(str(root))
+    return root
+
+
+def wan(*args, env: dict | None = None):
+    """`python -m wan ...` as a user runs it, offline."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "wan", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env
+    )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -18,25 +16,9 @@ from wan.errors import RenderError
 from wan.plan import PlanOptions, build_plan
 from wan.video import probe
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, wan
 
 pytest.importorskip("diffusers")
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory):
-    from wan.tiny_models import make_tiny_models
-
-    root = tmp_path_factory.mktemp("models")
-    make_tiny_models(str(root))
-    return root
-
-
-def wan(*args) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "wan", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env
-    )
 
 
 def test_tiny_model_is_recognised_by_its_configs(tiny_models, tmp_path):

@@ -15,7 +15,8 @@ def add_model_commands(commands: Any) -> None:
     models = commands.add_parser(
         "models",
         help="list the WAN models found in the models folder",
-        description="List WAN models (diffusers folders) recognised by their configs.",
+        description="List WAN models (diffusers folders, single-file .safetensors transformers) recognised by "
+        "their configs and tensor shapes.",
     )
     models.add_argument("--models", metavar="DIR", help=f"models folder (default: ${ENV_MODELS} or ./models/wan)")
     models.add_argument("--json", action="store_true", help="print one JSON object")
@@ -43,6 +44,11 @@ def add_model_commands(commands: Any) -> None:
         description="Write tiny random-weight models in the real diffusers layout (needs torch and diffusers).",
     )
     tiny.add_argument("dir", metavar="DIR", help="folder to write them into")
+    tiny.add_argument(
+        "--single-files",
+        action="store_true",
+        help="also write single-file .safetensors transformers (original Wan layout) under DIR/single",
+    )
     tiny.set_defaults(handler=run_make_tiny)
 
 
@@ -51,7 +57,16 @@ def run_models(args: argparse.Namespace) -> int:
     found = discover(root)
     if args.json:
         rows = [
-            {"name": m.name, "family": m.family, "size": m.size, "pipeline": m.pipeline, "path": m.path} for m in found
+            {
+                "name": m.name,
+                "family": m.family,
+                "size": m.size,
+                "pipeline": m.pipeline,
+                "path": m.path,
+                "files": list(m.files),
+                "problem": m.problem,
+            }
+            for m in found
         ]
         print(json.dumps({"models_dir": os.path.abspath(root), "models": rows}))
         return 0
@@ -64,15 +79,24 @@ def run_models(args: argparse.Namespace) -> int:
             print(f"  {os.path.join(os.path.abspath(root), spec.name)}  <-  https://huggingface.co/{spec.repo_id}")
         return 0
     for m in found:
-        print(f"{m.name:<28} {m.family:<18} {m.size:<5} {m.path}")
+        print(f"{m.name:<28} {m.family:<18} {m.size:<5} {m.source}")
+        if m.files and not m.problem:
+            print(f"{'':<28} single file; text encoder, VAE and config from {m.path}")
+        if m.problem:
+            print(f"{'':<28} cannot run: {m.problem}")
     return 0
 
 
 def run_make_tiny(args: argparse.Namespace) -> int:
     from .tiny_models import make_tiny_models
 
-    for name, folder in make_tiny_models(args.dir).items():
-        print(f"{name}: {folder}")
+    written = make_tiny_models(args.dir)
+    if args.single_files:
+        from .tiny_models import make_tiny_single_files
+
+        written.update({f"{name} (single file)": path for name, path in make_tiny_single_files(args.dir).items()})
+    for name, path in written.items():
+        print(f"{name}: {path}")
     return 0
 
 

@@ -70,6 +70,12 @@ def add_plan_commands(commands: Any) -> None:
     )
     rend.add_argument("--models", metavar="DIR", help="WAN models folder for --engine wan (default: $WAN_WEAVE_MODELS)")
     rend.add_argument(
+        "--weights",
+        metavar="PATH",
+        help="use exactly this diffusers folder or single-file .safetensors transformer (a single file takes "
+        "its text encoder, VAE and config from a folder of the same model under --models)",
+    )
+    rend.add_argument(
         "--profile",
         choices=("auto", *PROFILES),
         default="auto",
@@ -155,6 +161,7 @@ def run_render(args: argparse.Namespace) -> int:
         save_frames=args.save_frames,
         models_dir=args.models,
         profile=args.profile,
+        weights=args.weights,
     )
     print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
     result = render(

@@ -6,7 +6,9 @@ Wan 2.2 A14B, 48 latent channels is Wan 2.2 TI2V-5B, an image projection (`image
 I2V, a doubled image sequence (`pos_embed_seq_len`) is FLF2V; the hidden size (heads x head dim)
 gives 1.3B (1536), 5B (3072) or 14B (5120). Any other hidden size is a tiny test model, which can
 stand in for every size of its family (that is how the tests run every mode without weights).
-Pure: reads JSON files only; no torch.
+Single-file `.safetensors` transformers (wan/checkpoints.py) are found too and paired with a
+diffusers folder of their family and size, which supplies the other components and the config.
+Pure: reads JSON files and safetensors headers only; no torch.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import json
 import os
 from dataclasses import dataclass
 
+from .checkpoints import Checkpoint, classify_checkpoint
 from .errors import RenderError
-from .registry import get_model
+from .registry import MODELS, get_model
 
 ENV_MODELS = "WAN_WEAVE_MODELS"
 SIZES = {1536: "1.3b", 3072: "5b", 5120: "14b"}
@@ -33,6 +36,13 @@ class FoundModel:
     family: str  # e.g. "wan2.1-t2v", "wan2.2-i2v-a14b"
     size: str  # "1.3b", "5b", "14b" or "tiny"
     pipeline: str
+    files: tuple[str, ...] = ()  # single-file transformer(s): transformer[, transformer_2]; path is the base
+    problem: str | None = None  # why it cannot run (a single file without its base folder or partner)
+
+    @property
+    def source(self) -> str:
+        """What the user put on disk: the single file(s), or the folder."""
+        return " + ".join(self.files) if self.files else self.path
 
     @property
     def name(self) -> str:
@@ -51,7 +61,7 @@ class FoundModel:
     def serves(self, model: str) -> bool:
         """Whether this folder can run the registry model `model`."""
         spec = get_model(model)
-        if spec is None:
+        if spec is None or self.problem:
             return False
         if self.size == TINY:
             return model.startswith(self.family)
@@ -103,34 +113,149 @@ def classify(folder: str) -> FoundModel | None:
 
 
 def models_dir(explicit: str | None = None) -> str:
+    """Standalone and CLI: --models DIR, else $WAN_WEAVE_MODELS, else ./models/wan."""
     return explicit or os.environ.get(ENV_MODELS) or os.path.join(os.getcwd(), "models", "wan")
 
 
-def discover(root: str) -> tuple[FoundModel, ...]:
-    """Every WAN folder up to two levels below `root` (root itself included)."""
-    found = []
-    if not os.path.isdir(root):
-        return ()
-    candidates = [root]
+def webui_models_dir(flag: str | None, setting: str | None, models_path: str) -> str:
+    """In the WebUI: the --wan-weave-models-dir flag (this launch), else the Settings entry, else
+    <models_path>/wan, next to the WebUI's other models."""
+    for value in (flag, setting):
+        if value and value.strip():
+            return os.path.expanduser(value.strip())
+    return os.path.join(models_path, "wan")
+
+
+PIPELINES = {
+    "wan2.1-t2v": "WanPipeline",
+    "wan2.1-i2v": "WanImageToVideoPipeline",
+    "wan2.1-flf2v": "WanImageToVideoPipeline",
+    "wan2.1-vace": "WanVACEPipeline",
+    "wan2.2-ti2v-5b": "WanPipeline",
+    "wan2.2-t2v-a14b": "WanPipeline",
+    "wan2.2-i2v-a14b": "WanImageToVideoPipeline",
+}
+
+
+def _candidates(root: str) -> tuple[list[str], list[str]]:
+    """Folders up to two levels below `root` (root included), and .safetensors files in root and
+    its direct subfolders that are not parts of a diffusers folder."""
+    folders, files = [root], []
+    direct = [root]
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.is_dir():
-            candidates.append(entry.path)
-            candidates += sorted(e.path for e in os.scandir(entry.path) if e.is_dir())
-    for folder in candidates:
-        model = classify(folder)
-        if model:
-            found.append(model)
-    return tuple(found)
+            folders.append(entry.path)
+            direct.append(entry.path)
+            folders += sorted(e.path for e in os.scandir(entry.path) if e.is_dir())
+    for folder in direct:
+        if folder != root and os.path.isfile(os.path.join(folder, "model_index.json")):
+            continue
+        files += sorted(e.path for e in os.scandir(folder) if e.is_file() and e.name.lower().endswith(".safetensors"))
+    return folders, files
 
 
-def find_model(root: str, model: str) -> FoundModel:
-    """The best folder for `model`: an exact size first, a tiny stand-in after."""
+def _single_file_models(checkpoints: list[Checkpoint], folders: list[FoundModel]) -> list[FoundModel]:
+    """Each checkpoint (or pair of A14B experts) with the diffusers folder that completes it."""
+    units: list[list[Checkpoint]] = []
+    pairs: dict[tuple[str, str, str], list[Checkpoint]] = {}
+    for ck in checkpoints:
+        if ck.expert is None:
+            units.append([ck])
+        else:
+            key = (os.path.dirname(ck.path), ck.family, ck.pair_name)
+            if key not in pairs:
+                pairs[key] = []
+                units.append(pairs[key])
+            pairs[key].append(ck)
+    found = []
+    for unit in units:
+        first = unit[0]
+        base = next((m for m in folders if m.family == first.family and m.size == first.size and not m.files), None)
+        problem = None
+        experts = {ck.expert: ck.path for ck in unit}
+        if first.family.endswith("-a14b") and first.expert is None:
+            problem = "a Wan 2.2 A14B expert file must say high_noise or low_noise in its name"
+        elif first.family == "wan2.1-flf2v" and first.key_format == "wan":
+            # diffusers 0.42 leaves img_emb.emb_pos unconverted, and the model then fails to load.
+            problem = (
+                "diffusers cannot convert an original-format FLF2V file yet (img_emb.emb_pos); "
+                "use the diffusers folder Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"
+            )
+        elif first.expert is not None and set(experts) != {"high", "low"}:
+            missing = "low" if "low" not in experts else "high"
+            problem = f"the {missing}_noise expert file is missing next to {os.path.basename(first.path)}"
+        elif base is None:
+            problem = (
+                f"a single-file {first.family} {first.size} transformer needs a diffusers folder of the same model "
+                "next to it (text encoder, VAE and config come from there)"
+            )
+        files = (experts["high"], experts["low"]) if not problem and first.expert else tuple(ck.path for ck in unit)
+        path = base.path if base else first.path
+        found.append(FoundModel(path, first.family, first.size, PIPELINES[first.family], files, problem))
+    return found
+
+
+def discover(root: str) -> tuple[FoundModel, ...]:
+    """Every WAN folder up to two levels below `root` (root itself included), then every
+    single-file transformer in root and its direct subfolders."""
+    if not os.path.isdir(root):
+        return ()
+    folder_paths, file_paths = _candidates(root)
+    folders = [m for m in map(classify, folder_paths) if m]
+    checkpoints = [c for c in map(classify_checkpoint, file_paths) if c]
+    return tuple(folders + _single_file_models(checkpoints, folders))
+
+
+def weights_model(weights: str, root: str) -> FoundModel:
+    """The model at an explicit path: a diffusers folder, or a single file completed from `root`."""
+    if os.path.isdir(weights):
+        found = classify(weights)
+        if found is None:
+            raise ModelNotFoundError("not a diffusers WAN folder (no WAN model_index.json)", where=weights)
+        return found
+    checkpoint = classify_checkpoint(weights) if os.path.isfile(weights) else None
+    if checkpoint is None:
+        raise ModelNotFoundError(
+            "not a WAN transformer .safetensors file" if os.path.exists(weights) else "no such file or folder",
+            where=weights,
+            hint="pass a diffusers folder or a single-file WAN transformer",
+        )
+    folders = [m for m in discover(root) if not m.files] if os.path.isdir(root) else []
+    partners = [checkpoint]
+    if checkpoint.expert:
+        folder = os.path.dirname(checkpoint.path)
+        for name in sorted(os.listdir(folder)):
+            other = classify_checkpoint(os.path.join(folder, name)) if name.endswith(".safetensors") else None
+            if other and other.path != checkpoint.path and other.pair_name == checkpoint.pair_name:
+                partners.append(other)
+    (model,) = _single_file_models(partners, folders)
+    if model.problem:
+        raise ModelNotFoundError(model.problem, where=weights, hint=f"put it under {root}, or pass --models DIR")
+    return model
+
+
+def find_model(root: str, model: str, weights: str | None = None) -> FoundModel:
+    """The folder or file for `model`: `weights` when given, else the best under `root`: a
+    diffusers folder of the exact size first, then a single file, then a tiny stand-in."""
+    if weights:
+        found = weights_model(weights, root)
+        if not found.serves(model):
+            raise ModelNotFoundError(
+                f"this is a {found.family} ({found.size}) model and the plan asks for {model}",
+                where=weights,
+                hint="pass weights of that model, or plan with --model "
+                + " or ".join(m.name for m in MODELS if found.serves(m.name)),
+            )
+        return found
     found = discover(root)
-    matches = sorted((m for m in found if m.serves(model)), key=lambda m: m.size == TINY)
+    matches = sorted((m for m in found if m.serves(model)), key=lambda m: (m.size == TINY, bool(m.files)))
     if matches:
         return matches[0]
     spec = get_model(model)
-    have = ", ".join(f"{m.name} ({m.path})" for m in found) or "nothing"
+    broken = [m for m in found if m.problem and spec and model.startswith(m.family)]
+    if broken:
+        raise ModelNotFoundError(f"{broken[0].source} cannot run {model}: {broken[0].problem}", where=root)
+    have = ", ".join(f"{m.name} ({m.source})" for m in found) or "nothing"
     repo = spec.repo_id if spec else "the model"
     raise ModelNotFoundError(
         f"no folder for {model} under {root} (found: {have})",

@@ -23,6 +23,7 @@ from movement.settings import DeforumSettings
 from .discovery import FoundModel, find_model
 from .errors import RenderError
 from .images import cover, read_init_image
+from .loading import SHARED, LoadKey, PipelineCache, load_pipeline
 from .plan import Clip, GenerationPlan
 from .profiles import PROFILES, choose_profile
 from .registry import get_model
@@ -30,6 +31,30 @@ from .timeline import model_index
 
 SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
 GRAY = 127
+
+
+def _place(pipe, torch, profile: str, tiling: bool) -> None:
+    """Put a pipeline on the GPU as the memory profile says (see wan/profiles.py)."""
+    if profile == "full":
+        pipe.to("cuda")
+    elif profile == "balanced":
+        pipe.enable_model_cpu_offload()
+    elif profile == "low":
+        for name in ("transformer", "transformer_2"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                module.enable_group_offload(
+                    onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+                    offload_type="leaf_level", use_stream=True,
+                )  # fmt: skip
+        for name in ("text_encoder", "image_encoder", "vae"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                module.to("cuda")
+    else:
+        pipe.enable_sequential_cpu_offload()
+    if tiling:
+        pipe.vae.enable_tiling()
 
 
 def carried_frame_indices(previous: Clip, clip: Clip, fps_out: float, fps_model: int, count: int) -> list[int]:
@@ -54,6 +79,8 @@ class WanEngine:
         *,
         log=print,
         profile: str = "auto",
+        weights: str | None = None,
+        cache: PipelineCache | None = None,
     ):
         if plan.mode not in SUPPORTED_MODES:
             raise RenderError(
@@ -67,10 +94,12 @@ class WanEngine:
         self.profile_request = profile
         self.profile: str | None = None  # what was applied ("cpu" without a GPU), and why
         self.profile_reason = ""
-        self.model: FoundModel = find_model(models_root, plan.model)
+        self.model: FoundModel = find_model(models_root, plan.model, weights)
+        self.cache = cache or SHARED
         self.warnings: list[str] = []
         self.pipe = None
         self.seconds_in_pipeline = 0.0
+        self.seconds_loading = 0.0
         self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
         self.init_image = None
         self.anchors: dict[int, np.ndarray] = {}
@@ -97,7 +126,7 @@ class WanEngine:
 
     def _load(self):
         try:
-            import diffusers
+            import diffusers  # noqa: F401
             import torch
         except ImportError as exc:
             raise RenderError(
@@ -106,62 +135,47 @@ class WanEngine:
             ) from None
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
-        self.log(f"loading {self.model.name} from {self.model.path} on {device}")
-        # The Wan VAE runs in float32, as the model authors recommend; the rest in bf16 on a GPU.
-        vae = diffusers.AutoencoderKLWan.from_pretrained(self.model.path, subfolder="vae", torch_dtype=torch.float32)
-        pipeline_class = getattr(diffusers, self.model.pipeline)
-        pipe = pipeline_class.from_pretrained(self.model.path, vae=vae, torch_dtype=dtype)
+        if device == "cpu":
+            profile, tiling, reason = "cpu", False, "no GPU: everything runs on the CPU (profiles apply to GPUs)"
+        else:
+            profile, tiling, reason = self._choose_profile(torch)
+        self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
         needed = {
             "i2v_chain": "WanImageToVideoPipeline",
             "flf2v_keyframes": "WanImageToVideoPipeline",
             "vace_continue": "WanVACEPipeline",
-        }.get(self.plan.mode)
-        if needed and needed != self.model.pipeline:
-            # One set of weights, another task (Wan 2.2 TI2V-5B does text and image to video):
-            # from_pipe reuses the loaded components instead of loading them twice.
-            extra = {"expand_timesteps": True} if pipe.config.get("expand_timesteps") else {}
-            pipe = getattr(diffusers, needed).from_pipe(pipe, **extra)
-        self.pipeline_class = type(pipe).__name__
-        pipe.set_progress_bar_config(disable=True)
-        if device == "cpu":
-            self.profile, self.profile_reason = "cpu", "no GPU: everything runs on the CPU (profiles apply to GPUs)"
-            pipe.to("cpu")
-        else:
-            self._apply_profile(pipe, torch)
+        }.get(self.plan.mode, self.model.pipeline)
+        key = LoadKey(self.model.path, self.model.files, device, str(dtype), profile, tiling)
+        loads = self.cache.loads
+
+        def load():
+            self.log(f"loading {self.model.name} from {self.model.source} on {device}")
+            return load_pipeline(self.model, dtype, self.log)
+
+        def prepare(pipe):
+            pipe.set_progress_bar_config(disable=True)
+            if device == "cpu":
+                pipe.to("cpu")
+            else:
+                _place(pipe, torch, profile, tiling)
+
+        started = time.perf_counter()
+        self.pipe = self.cache.get(key, needed, load, prepare, self.log)
+        self.seconds_loading += time.perf_counter() - started
+        if self.cache.loads == loads:
+            self.log(f"{self.model.name} is already loaded: reusing it")
+        self.pipeline_class = type(self.pipe).__name__
         self.log(f"memory profile {self.profile}: {self.profile_reason}")
-        self.pipe = pipe
         return self.pipe
 
-    def _apply_profile(self, pipe, torch) -> None:
+    def _choose_profile(self, torch) -> tuple[str, bool, str]:
+        if self.profile_request != "auto":
+            return self.profile_request, self.profile_request in ("low", "minimal"), "asked for"
         spec = get_model(self.plan.model)
         frames = max(c.num_frames for c in self.plan.clips)
-        if self.profile_request == "auto":
-            free, _ = torch.cuda.mem_get_info()
-            choice = choose_profile(spec, free / 2**30, self.plan.width, self.plan.height, frames)
-            profile, tiling, reason = choice.profile, choice.vae_tiling, choice.reason
-        else:
-            profile, tiling, reason = self.profile_request, self.profile_request in ("low", "minimal"), "asked for"
-        if profile == "full":
-            pipe.to("cuda")
-        elif profile == "balanced":
-            pipe.enable_model_cpu_offload()
-        elif profile == "low":
-            for name in ("transformer", "transformer_2"):
-                module = getattr(pipe, name, None)
-                if module is not None:
-                    module.enable_group_offload(
-                        onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
-                        offload_type="leaf_level", use_stream=True,
-                    )  # fmt: skip
-            for name in ("text_encoder", "image_encoder", "vae"):
-                module = getattr(pipe, name, None)
-                if module is not None:
-                    module.to("cuda")
-        else:
-            pipe.enable_sequential_cpu_offload()
-        if tiling:
-            pipe.vae.enable_tiling()
-        self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
+        free, _ = torch.cuda.mem_get_info()
+        choice = choose_profile(spec, free / 2**30, self.plan.width, self.plan.height, frames)
+        return choice.profile, choice.vae_tiling, choice.reason
 
     def _optional_init_image(self, settings: DeforumSettings | None) -> np.ndarray | None:
         """The init image fitted to the frame, None when there is none; a broken one is an error."""

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,7 @@ class RenderOptions:
     save_frames: bool = False
     models_dir: str | None = None
     profile: str = "auto"
+    weights: str | None = None  # an explicit diffusers folder or single-file transformer
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def render(
         "status": "rendering",
         "engine": options.engine,
         "model": plan.model,
-        "model_path": getattr(getattr(engine, "model", None), "path", None),
+        "model_path": getattr(getattr(engine, "model", None), "source", None),
         "video": None,
         "frames": plan.max_frames,
         "fps": plan.fps_out,
@@ -124,12 +126,18 @@ def render(
     save_manifest()
     started = time.perf_counter()
     keep_clips = options.engine == "wan"
+    finished = [0]
+    # Clip files are encoded on a writer thread while the next clip generates (the GPU works, a
+    # CPU core encodes). A clip enters the manifest only once its files are on disk.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wan-weave-clip-writer")
+    written: list[Future] = []
+    lock = threading.Lock()
 
     def on_step(clip, step: int, steps: int) -> None:
         if cancel.is_set():
             raise RenderCancelled(f"cancelled during clip {clip.index}", where=out_dir)
         if progress:
-            done = len(manifest["clips"]) + step / steps
+            done = finished[0] + step / steps
             elapsed = time.perf_counter() - started
             eta = elapsed / done * (len(plan.clips) - done) if done else None
             progress({"clip": clip.index, "clips": len(plan.clips), "step": step, "steps": steps, "eta": eta})
@@ -138,30 +146,40 @@ def render(
         engine.on_step = on_step
     clip_started = [time.perf_counter()]
 
-    def on_clip(clip, frames):
-        entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
-        entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
+    def save_clip(entry: dict, clip, frames) -> None:
         if keep_clips:
             entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
         if options.save_frames:
             _save_pngs(out_dir, clip.index, frames)
+        with lock:
+            manifest["clips"].append(entry)
+            save_manifest()
+
+    def on_clip(clip, frames):
+        entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
+        entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
         entry["peak_memory_mb"] = _peak_memory_mb()
-        manifest["clips"].append(entry)
-        save_manifest()
+        finished[0] += 1
+        written.append(writer.submit(save_clip, entry, clip, frames))
         log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
         if cancel.is_set():
             raise RenderCancelled(f"cancelled after clip {clip.index}", where=out_dir)
         clip_started[0] = time.perf_counter()
 
     try:
-        write_mp4(
-            output_frames(plan, engine.render_clip, on_clip),
-            video,
-            VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
-            expected_frames=plan.max_frames,
-            audio=audio,
-            metadata=metadata_for(plan_json, plan.settings_json),
-        )
+        try:
+            write_mp4(
+                output_frames(plan, engine.render_clip, on_clip),
+                video,
+                VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
+                expected_frames=plan.max_frames,
+                audio=audio,
+                metadata=metadata_for(plan_json, plan.settings_json),
+            )
+        finally:
+            writer.shutdown(wait=True)  # whatever happened, every finished clip reaches the disk
+        for future in written:
+            future.result()  # a clip that could not be written fails the render
     except BaseException as exc:
         cancelled = isinstance(exc, (RenderCancelled, KeyboardInterrupt))
         manifest["status"] = "cancelled" if cancelled else "failed"
@@ -177,6 +195,7 @@ def render(
         video=os.path.basename(video),
         seconds=round(seconds, 3),
         seconds_in_pipeline=round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
+        seconds_loading=round(getattr(engine, "seconds_loading", 0.0), 3),
     )
     save_manifest()
     return RenderResult(video, plan_path, manifest_path, plan.max_frames, seconds, tuple(warnings))
@@ -207,7 +226,9 @@ def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
         from .discovery import models_dir
         from .engine_wan import WanEngine
 
-        return WanEngine(plan, models_dir(options.models_dir), settings, log=log, profile=options.profile)
+        return WanEngine(
+            plan, models_dir(options.models_dir), settings, log=log, profile=options.profile, weights=options.weights
+        )
     from .preview import PreviewEngine
 
     return PreviewEngine(plan, settings, captions=options.captions)

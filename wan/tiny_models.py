@@ -189,6 +189,92 @@ TINY_MODELS = {
 
 
 def make_tiny_models(root: str) -> dict[str, str]:
-    """Write every tiny model under `root`; returns name -> folder."""
+    """Write every tiny WAN model under `root`, and the tiny Qwen models under `root/LLM`;
+    returns name -> folder."""
+    from .tiny_qwen import make_tiny_qwen
+
     os.makedirs(root, exist_ok=True)
-    return {name: make(os.path.join(root, name)) for name, make in TINY_MODELS.items()}
+    written = {name: make(os.path.join(root, name)) for name, make in TINY_MODELS.items()}
+    return {**written, **make_tiny_qwen(root)}
+
+
+# diffusers' names -> the original Wan release's, the inverse of diffusers' single-file conversion,
+# so the tiny single files exercise that conversion as a real checkpoint does. Order matters: the
+# norm2/norm3 swap goes through a placeholder, as diffusers' does.
+_TO_WAN = (
+    ("condition_embedder.time_embedder.linear_1", "time_embedding.0"),
+    ("condition_embedder.time_embedder.linear_2", "time_embedding.2"),
+    ("condition_embedder.text_embedder.linear_1", "text_embedding.0"),
+    ("condition_embedder.text_embedder.linear_2", "text_embedding.2"),
+    ("condition_embedder.time_proj", "time_projection.1"),
+    ("condition_embedder.image_embedder.norm1", "img_emb.proj.0"),
+    ("condition_embedder.image_embedder.ff.net.0.proj", "img_emb.proj.1"),
+    ("condition_embedder.image_embedder.ff.net.2", "img_emb.proj.3"),
+    ("condition_embedder.image_embedder.norm2", "img_emb.proj.4"),
+    ("condition_embedder.image_embedder.pos_embed", "img_emb.emb_pos"),
+    (".proj_in.", ".before_proj."),
+    ("attn1", "self_attn"),
+    ("attn2", "cross_attn"),
+    (".to_out.0.", ".o."),
+    (".to_q.", ".q."),
+    (".to_k.", ".k."),
+    (".to_v.", ".v."),
+    (".add_k_proj.", ".k_img."),
+    (".add_v_proj.", ".v_img."),
+    (".norm_added_k.", ".norm_k_img."),
+    ("ffn.net.0.proj", "ffn.0"),
+    ("ffn.net.2", "ffn.2"),
+    ("norm2", "norm__swap"),
+    ("norm3", "norm2"),
+    ("norm__swap", "norm3"),
+)
+
+
+def wan_key(name: str) -> str:
+    """The original Wan name of a diffusers WanTransformer3DModel / WanVACETransformer3DModel tensor."""
+    if name == "scale_shift_table":
+        return "head.modulation"
+    if name.startswith("proj_out."):
+        return "head.head." + name.removeprefix("proj_out.")
+    if name.startswith("vace_blocks.") and ".proj_out." in name:
+        return name.replace(".proj_out.", ".after_proj.")
+    name = name.replace("scale_shift_table", "modulation")
+    for diffusers_name, wan_name in _TO_WAN:
+        name = name.replace(diffusers_name, wan_name)
+    return name
+
+
+def save_single_file(folder: str, subfolder: str, path: str, seed: int = 1) -> str:
+    """A single-file transformer in the original Wan layout (ComfyUI's `model.diffusion_model.`
+    prefix), shaped like `folder`'s but with other random weights: loading it must give these."""
+    import diffusers
+    import torch
+    from safetensors.torch import save_file
+
+    config = diffusers.WanTransformer3DModel.load_config(os.path.join(folder, subfolder))
+    cls = getattr(diffusers, config["_class_name"])
+    torch.manual_seed(seed)
+    model = cls.from_config(config)
+    state = {f"model.diffusion_model.{wan_key(k)}": v.contiguous() for k, v in model.state_dict().items()}
+    save_file(state, path)
+    return path
+
+
+def make_tiny_single_files(root: str) -> dict[str, str]:
+    """Single-file transformers under `root/single/` in the original Wan layout, like the files
+    people download: a Wan 2.1 T2V fine-tune and a Wan 2.2 T2V-A14B expert pair. They complete
+    themselves from the tiny folders under `root` (make_tiny_models first)."""
+    folder = os.path.join(root, "single")
+    os.makedirs(folder, exist_ok=True)
+    t2v, a14b = os.path.join(root, "wan2.1-t2v-tiny"), os.path.join(root, "wan2.2-t2v-a14b-tiny")
+    return {
+        "wan2.1-t2v-tiny": save_single_file(
+            t2v, "transformer", os.path.join(folder, "wan2.1_t2v_tiny_finetune.safetensors"), 11
+        ),
+        "wan2.2-t2v-a14b-tiny high_noise": save_single_file(
+            a14b, "transformer", os.path.join(folder, "wan2.2_t2v_tiny_high_noise.safetensors"), 12
+        ),
+        "wan2.2-t2v-a14b-tiny low_noise": save_single_file(
+            a14b, "transformer_2", os.path.join(folder, "wan2.2_t2v_tiny_low_noise.safetensors"), 13
+        ),
+    }
