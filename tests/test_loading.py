@@ -121,7 +121,7 @@ def test_single_files_that_cannot_run_say_why(single_files, tmp_path):
     with pytest.raises(ModelNotFoundError, match=r"img_emb\.emb_pos"):
         find_model(str(single_files), "wan2.1-flf2v-14b-720p", weights=flf2v)
     finetune = str(single_files / "single" / "wan2.1_t2v_tiny_finetune.safetensors")
-    with pytest.raises(ModelNotFoundError, match="plan asks for wan2.2-t2v-a14b") as info:
+    with pytest.raises(ModelNotFoundError, match=r"plan asks for wan2\.2-t2v-a14b") as info:
         find_model(str(single_files), "wan2.2-t2v-a14b", weights=finetune)
     assert "--model wan2.1-t2v-1.3b or wan2.1-t2v-14b" in str(info.value)
     (tmp_path / "junk.safetensors").write_bytes(b"\xff" * 64)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from movement.errors import WanWeaveError
 
 from . import __version__
+from .commands_enhance import add_enhance_command, add_storyboard_command
 from .commands_models import add_model_commands
 from .commands_movement import add_movement_commands
 from .commands_plan import add_plan_commands
@@ -38,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     add_movement_commands(commands)
     add_plan_commands(commands)
+    add_enhance_command(commands)
+    add_storyboard_command(commands)
     add_model_commands(commands)
     return parser
 

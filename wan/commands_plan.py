@@ -12,9 +12,11 @@ from typing import Any
 from movement import load_settings
 
 from .cli_args import settings_command
+from .commands_enhance import add_enhance_option, enhance
+from .discovery import models_dir
 from .errors import PlanError
 from .plan import GenerationPlan, PlanOptions, build_plan
-from .plan_io import is_plan_file, plan_to_json, read_plan
+from .plan_io import carry_edits, is_plan_file, plan_to_json, read_plan
 from .profiles import PROFILES
 from .registry import MODES, model_names
 from .render import ENGINES, RenderOptions, render, write_text_atomic
@@ -82,6 +84,7 @@ def add_plan_commands(commands: Any) -> None:
         help="GPU memory profile for --engine wan: auto (by free VRAM), full, balanced, low, minimal",
     )
     rend.add_argument("--out", metavar="DIR", help="output folder (default: outputs/<name>)")
+    add_enhance_option(rend, "--enhance", None, "template for a settings file; a plan keeps its prompts")
     rend.add_argument("--crf", type=int, default=18, help="H.264 quality, 0..51, lower is better (default 18)")
     rend.add_argument("--preset", choices=PRESETS, default="medium", help="x264 speed preset (default medium)")
     rend.add_argument("--no-captions", action="store_true", help="no prompt/movement captions in the preview")
@@ -103,9 +106,20 @@ def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
     return plan
 
 
+def _keep_edits(plan: GenerationPlan, old_path: str) -> GenerationPlan:
+    """Re-planning over a plan.json keeps the user's prompt edits in it."""
+    if not os.path.isfile(old_path) or not is_plan_file(old_path):
+        return plan
+    plan, kept = carry_edits(plan, read_plan(old_path))
+    if kept:
+        print(f"kept {kept} prompt edit(s) from {old_path}", file=sys.stderr)
+    return plan
+
+
 def run_plan(args: argparse.Namespace) -> int:
     plan = _plan_from_args(args)
     if args.out:
+        plan = _keep_edits(plan, args.out)
         write_text_atomic(args.out, plan_to_json(plan))
     if args.json:
         sys.stdout.write(plan_to_json(plan))
@@ -153,6 +167,18 @@ def run_render(args: argparse.Namespace) -> int:
     else:
         plan = _plan_from_args(args)
     out = args.out or os.path.join("outputs", plan.name)
+    if not is_plan_file(args.input):
+        plan = _keep_edits(plan, os.path.join(out, "plan.json"))
+    if args.enhance is None and is_plan_file(args.input):
+        from prompt_enhance.enhance import fill_missing
+
+        plan = fill_missing(plan)
+    else:
+        spec = args.enhance or "template"
+        plan, _, model, reason = enhance(plan, spec, models_dir(args.models), args, None, print)
+        if args.enhance is None:
+            reason = "the default; --enhance auto asks a local Qwen model"
+        print(f"prompts: {model or 'template'} ({reason})")
     options = RenderOptions(
         engine=args.engine,
         crf=args.crf,

@@ -22,7 +22,7 @@ from movement.settings import DeforumSettings
 
 from .discovery import FoundModel, find_model
 from .errors import RenderError
-from .images import cover, read_init_image
+from .images import cover, read_init_image, read_keyframes
 from .loading import SHARED, LoadKey, PipelineCache, load_pipeline
 from .plan import Clip, GenerationPlan
 from .profiles import PROFILES, choose_profile
@@ -114,7 +114,7 @@ class WanEngine:
                 )
             self.init_image = cover(image, plan.width, plan.height)
         elif plan.mode == "flf2v_keyframes":
-            self.anchors = self._load_anchors(settings)
+            self.anchors = read_keyframes(settings, plan.width, plan.height) if settings else {}
             self.init_image = self._optional_init_image(settings)
             if 0 not in self.anchors and self.init_image is None:
                 raise RenderError(
@@ -183,26 +183,6 @@ class WanEngine:
         if problem:
             raise RenderError(problem, hint="fix init_image, or set use_init to false")
         return cover(image, self.plan.width, self.plan.height) if image is not None else None
-
-    def _load_anchors(self, settings: DeforumSettings | None) -> dict[int, np.ndarray]:
-        import os
-
-        import cv2
-
-        from movement.guided import keyframe_images
-
-        anchors = {}
-        for frame, path in keyframe_images(settings) if settings else ():
-            full = path if os.path.isabs(path) else os.path.join(os.path.dirname(settings.source), path)
-            image = cv2.imread(full, cv2.IMREAD_COLOR) if "://" not in path else None
-            if image is None:
-                raise RenderError(
-                    f"keyframe image at frame {frame} cannot be read: {full}",
-                    where=settings.source,
-                    hint="fix the path in init_images (Wan Weave never downloads at render time)",
-                )
-            anchors[frame] = cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), self.plan.width, self.plan.height)
-        return anchors
 
     def known_frames(self, clip: Clip) -> list[np.ndarray]:
         """VACE continuation: the previous clip's tail (or the init image for the first clip)."""
@@ -282,6 +262,7 @@ class WanEngine:
 
             kwargs["callback_on_step_end"] = step_end
         self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
+        self.calls[-1]["prompt"] = kwargs["prompt"]
         started = time.perf_counter()
         result = pipe(**kwargs)
         self.seconds_in_pipeline += time.perf_counter() - started

@@ -9,6 +9,8 @@ import numpy as np
 
 from movement.settings import DeforumSettings
 
+from .errors import RenderError
+
 
 def read_init_image(settings: DeforumSettings) -> tuple[np.ndarray | None, str | None]:
     """(RGB uint8 image, None), or (None, why it cannot be used); (None, None) when there is none."""
@@ -33,3 +35,21 @@ def cover(image: np.ndarray, w: int, h: int) -> np.ndarray:
     resized = cv2.resize(image, (max(w, round(iw * scale)), max(h, round(ih * scale))), interpolation=cv2.INTER_AREA)
     y, x = (resized.shape[0] - h) // 2, (resized.shape[1] - w) // 2
     return np.ascontiguousarray(resized[y : y + h, x : x + w])
+
+
+def read_keyframes(settings: DeforumSettings, w: int, h: int) -> dict[int, np.ndarray]:
+    """Deforum Guided Images keyframes (use_looper + init_images), read and fitted to w x h."""
+    from movement.guided import keyframe_images
+
+    anchors = {}
+    for frame, path in keyframe_images(settings):
+        full = path if os.path.isabs(path) else os.path.join(os.path.dirname(settings.source), path)
+        image = cv2.imread(full, cv2.IMREAD_COLOR) if "://" not in path else None
+        if image is None:
+            raise RenderError(
+                f"keyframe image at frame {frame} cannot be read: {full}",
+                where=settings.source,
+                hint="fix the path in init_images (Wan Weave never downloads at render time)",
+            )
+        anchors[frame] = cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), w, h)
+    return anchors

@@ -55,11 +55,16 @@ class Clip:
     motion_strength: float
     seed: int
     strength: float
-    user_prompt: str | None = None  # a user's edit wins over `prompt`
+    user_prompt: str | None = None  # a user's edit wins over everything
+    enhanced_prompt: str | None = None  # the enhancer's prompt (prompt_enhance/), used when not edited
+    prompt_source: str | None = None  # "template", "qwen:<name>", "cache" or "user"
 
     @property
     def effective_prompt(self) -> str:
-        return self.user_prompt if self.user_prompt is not None else self.prompt
+        """What the model reads: the user's edit, else the enhanced prompt, else the Deforum prompt."""
+        if self.user_prompt is not None:
+            return self.user_prompt
+        return self.enhanced_prompt if self.enhanced_prompt is not None else self.prompt
 
 
 @dataclass(frozen=True)

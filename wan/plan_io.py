@@ -2,6 +2,7 @@
 
 A user may edit a clip's `prompt`, `negative_prompt` or `user_prompt` (which wins) and render
 from the file. Everything is checked on load: a broken edit is a PlanError naming the clip and key.
+Re-planning over an existing plan.json keeps the user's edits (`carry_edits`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ _CLIP_TYPES: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "strength": (int, float),
     "user_prompt": (str, type(None)),
+    "enhanced_prompt": (str, type(None)),
+    "prompt_source": (str, type(None)),
 }
+_OPTIONAL = {"user_prompt": None, "enhanced_prompt": None, "prompt_source": None, "notes": [], "version": PLAN_VERSION}
 _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "source": (str,),
     "name": (str,),
@@ -74,14 +78,14 @@ def plan_to_json(plan: GenerationPlan) -> str:
 def _check(data: Any, types: dict[str, tuple[type, ...]], where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PlanError("expected a JSON object", where=where)
-    missing = [k for k in types if k not in data and k not in ("user_prompt", "notes", "version")]
+    missing = [k for k in types if k not in data and k not in _OPTIONAL]
     if missing:
         raise PlanError(
             f"missing key(s) {', '.join(missing)}", where=where, hint="re-create it with 'python -m wan plan'"
         )
     out = {}
     for key, allowed in types.items():
-        value = data.get(key, {"user_prompt": None, "notes": [], "version": PLAN_VERSION}.get(key))
+        value = data.get(key, _OPTIONAL.get(key))
         if isinstance(value, bool) or not isinstance(value, allowed):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
             raise PlanError(f"key {key!r} must be {names}, got {json.dumps(value)[:40]}", where=where)
@@ -164,3 +168,18 @@ def is_plan_file(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(head, dict) and "clips" in head and "settings_json" in head
+
+
+def carry_edits(plan: GenerationPlan, old: GenerationPlan) -> tuple[GenerationPlan, int]:
+    """`plan` with the user's prompt edits from `old` (a plan.json being re-planned): an edit moves
+    to the new clip that starts at the same frame with the same Deforum prompt. Returns the plan and
+    how many edits were kept."""
+    edits = {(c.start_frame, c.prompt): c.user_prompt for c in old.clips if c.user_prompt is not None}
+    clips, kept = [], 0
+    for clip in plan.clips:
+        edit = edits.get((clip.start_frame, clip.prompt))
+        if edit is not None and clip.user_prompt is None:
+            clip = dataclasses.replace(clip, user_prompt=edit, prompt_source="user")
+            kept += 1
+        clips.append(clip)
+    return dataclasses.replace(plan, clips=tuple(clips)), kept
