@@ -1,4 +1,4 @@
-"""Set up once, then run `python -m wan ...`: `python3 tools/run.py describe examples/lighthouse_3d.txt`."""
+"""Set up once, then run `python -m wan ...`: `python3 tools/run.py describe examples/harbor_3d.txt`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from devenv import ROOT, TORCH_PIN, ensure_venv  # tools/ is first on sys.path w
 
 
 def needs_worker(argv: list[str]) -> bool:
-    """Commands that run models need torch and diffusers; the rest need numpy, OpenCV and ffmpeg."""
+    """Commands that run models need torch, diffusers and transformers; the rest need numpy, OpenCV
+    and ffmpeg. `enhance` and `storyboard` may load a Qwen model; render's --enhance too."""
     joined = " ".join(argv)
-    return "make-tiny-models" in argv or "--engine wan" in joined or "--engine=wan" in joined
+    models = ("make-tiny-models", "enhance", "storyboard")
+    return any(a in models for a in argv) or any(f in joined for f in ("--engine wan", "--engine=wan", "--enhance"))
 
 
 def main() -> int:
