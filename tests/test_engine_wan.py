@@ -282,3 +282,15 @@ def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path):
     first, second = engine.calls
     assert tuple(first["image"][0, 0]) == colours[0] and tuple(first["last_image"][0, 0]) == colours[1]
     assert tuple(second["image"][0, 0]) == colours[1] and tuple(second["last_image"][0, 0]) == colours[2]
+
+
+def test_the_plans_shift_reaches_the_scheduler(tiny_models):
+    settings = load_settings(EXAMPLES / "harbor_3d.txt")
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=1, shift=7.5))
+    engine = WanEngine(plan, str(tiny_models), settings, log=lambda m: None)
+    engine.render_clip(plan.clips[0])
+    assert engine.pipe.scheduler.config.flow_shift == 7.5
+    default = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=1))
+    again = WanEngine(default, str(tiny_models), settings, log=lambda m: None)
+    again._load()
+    assert again.pipe.scheduler.config.flow_shift == default.shift == 3.0

@@ -164,9 +164,22 @@ class WanEngine:
         self.seconds_loading += time.perf_counter() - started
         if self.cache.loads == loads:
             self.log(f"{self.model.name} is already loaded: reusing it")
+        self._set_shift(self.pipe)
         self.pipeline_class = type(self.pipe).__name__
         self.log(f"memory profile {self.profile}: {self.profile_reason}")
         return self.pipe
+
+    def _set_shift(self, pipe) -> None:
+        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
+        config = pipe.scheduler.config
+        key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
+        if key is None:
+            self.warnings.append(
+                f"{type(pipe.scheduler).__name__} has no shift: --shift {self.plan.shift:g} not applied"
+            )
+            return
+        if config[key] != self.plan.shift:
+            pipe.scheduler = type(pipe.scheduler).from_config(config, **{key: self.plan.shift})
 
     def _choose_profile(self, torch) -> tuple[str, bool, str]:
         if self.profile_request != "auto":
