@@ -25,12 +25,14 @@ def test_random_expressions_match_numpy(tree: Tree, names: dict) -> None:
     assert raw.dtype == DTYPES[tree.kind], tree.text
     assert raw.shape == expected.shape
     if tree.kind == FLOAT:
-        np.testing.assert_allclose(raw, expected, rtol=1e-12, atol=0, equal_nan=True, err_msg=tree.text)
+        # atol: a - floor(a/b)*b cancels near 0, so one ulp of difference in b (t ** -1 computed as
+        # a reciprocal or as a power) leaves ~1e-15 where the other side has exactly 0.
+        np.testing.assert_allclose(raw, expected, rtol=1e-12, atol=1e-12, equal_nan=True, err_msg=tree.text)
     else:
         np.testing.assert_array_equal(raw, expected, err_msg=tree.text)
     as_float = expr.evaluate(env)
     assert as_float.dtype == np.float64
-    np.testing.assert_allclose(as_float, expected.astype(np.float64), rtol=1e-12, atol=0, equal_nan=True)
+    np.testing.assert_allclose(as_float, expected.astype(np.float64), rtol=1e-12, atol=1e-12, equal_nan=True)
     used = {n for n in ("t", "max_f", "s") if re.search(rf"\b{n}\b", tree.text)}
     assert expr.names == used
 
