@@ -39,6 +39,20 @@ def check_packages(extension_dir: str = EXTENSION_DIR) -> None:
 
 
 SECTION = ("wan_weave", "Wan Weave")
+OPTIONS = {
+    # key: (default, label); the tab reads them when the WebUI builds it
+    "wan_weave_models_dir": (
+        "",
+        "Folder with WAN and Qwen models (empty: <models_path>/wan; --wan-weave-models-dir wins)",
+    ),
+    "wan_weave_profile": (
+        "auto",
+        "Default VRAM profile (auto, full, balanced, low, minimal; --wan-weave-profile wins)",
+    ),
+    "wan_weave_enhancer": ("template", "Prompt enhancer: template, auto, or a Qwen model name under <models>/LLM"),
+    "wan_weave_output_dir": ("", "Output folder (empty: <webui>/outputs/wan-weave)"),
+}
+_tab = {}  # the built Blocks, for the status route and shutdown
 
 
 def models_root() -> str:
@@ -51,17 +65,65 @@ def models_root() -> str:
     return webui_models_dir(flag, shared.opts.data.get("wan_weave_models_dir"), paths.models_path)
 
 
+def _option(key: str) -> str:
+    from modules import shared
+
+    value = shared.opts.data.get(key)
+    return value if value not in (None, "") else OPTIONS[key][0]
+
+
 def on_ui_settings() -> None:
     from modules import shared
 
-    shared.opts.add_option(
-        "wan_weave_models_dir",
-        shared.OptionInfo(
-            "",
-            "Folder with WAN and Qwen models (empty: <models_path>/wan; --wan-weave-models-dir wins)",
-            section=SECTION,
-        ),
+    for key, (default, label) in OPTIONS.items():
+        shared.opts.add_option(key, shared.OptionInfo(default, label, section=SECTION))
+
+
+def free_webui_vram() -> None:
+    """Before a WAN render: the WebUI's own checkpoint leaves the GPU (the worker needs it)."""
+    from modules import devices, sd_models
+
+    sd_models.unload_model_weights()
+    devices.torch_gc()
+
+
+def on_ui_tabs():
+    from modules import paths, shared
+
+    from ui.tab import UIConfig, build_blocks
+
+    root = getattr(paths, "script_path", os.getcwd())
+    out = _option("wan_weave_output_dir") or os.path.join(root, "outputs", "wan-weave")
+    deforum = getattr(shared.opts, "outdir_img2img_samples", "") or os.path.join(root, "outputs", "img2img-images")
+    config = UIConfig(
+        models_dir=models_root(),
+        out_root=out,
+        worker_python=getattr(shared.cmd_opts, "wan_weave_worker_python", None),
+        profile=getattr(shared.cmd_opts, "wan_weave_profile", None) or _option("wan_weave_profile"),
+        enhancer=_option("wan_weave_enhancer"),
+        deforum_roots=[deforum, root],
+        before_render=free_webui_vram,
     )
+    blocks = build_blocks(config)
+    _tab["blocks"], _tab["config"] = blocks, config
+    return [(blocks, "Wan Weave", "wan_weave")]
+
+
+def on_app_started(_demo, app) -> None:
+    """API routes under /wan-weave/v1 (the batch queue's routes join them with issue [G])."""
+    import wan
+
+    def status():
+        config = _tab.get("config")
+        return {"version": wan.__version__, "models_dir": config.models_dir if config else models_root()}
+
+    app.add_api_route("/wan-weave/v1/status", status, methods=["GET"])
+
+
+def on_script_unloaded() -> None:
+    blocks = _tab.pop("blocks", None)
+    if blocks is not None:
+        blocks.wan_weave_worker.close()  # ending the worker frees its VRAM
 
 
 check_packages()
@@ -71,4 +133,6 @@ except ImportError:  # loaded outside the WebUI (tests, tools): nothing to regis
     script_callbacks = None
 if script_callbacks is not None:
     script_callbacks.on_ui_settings(on_ui_settings)
-# The tab and API routes register here when the UI issue ([E]) lands.
+    script_callbacks.on_ui_tabs(on_ui_tabs)
+    script_callbacks.on_app_started(on_app_started)
+    script_callbacks.on_script_unloaded(on_script_unloaded)

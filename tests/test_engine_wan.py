@@ -205,6 +205,8 @@ def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_
     assert probe(str(out / manifest["clips"][0]["file"])).frames == plan.clips[0].num_frames
     assert not (out / f"{plan.name}.mp4").exists() and not list(out.glob("*.partial*"))
     assert {"clip", "clips", "step", "steps", "eta"} <= set(steps[0]) and steps[0]["steps"] == plan.steps
+    done = [e for e in steps if e["event"] == "clip_done"]
+    assert [e["clip"] for e in done] == [0] and done[0]["file"].endswith("clip_000.mp4")
 
 
 @pytest.mark.parametrize(

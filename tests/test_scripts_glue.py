@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 
@@ -30,32 +32,11 @@ def test_clashing_package_is_named(tmp_path):
     assert str(clash / "__init__.py") in result.stderr
 
 
-FAKE_MODULES = {
-    # The WebUI's `modules`, reduced to what the glue touches: a true boundary, faked on disk so the
-    # real script runs behind it.
-    "__init__.py": "",
-    "paths.py": "models_path = {models_path!r}\n",
-    "script_callbacks.py": "settings = []\ndef on_ui_settings(fn):\n    settings.append(fn)\n",
-    "shared.py": (
-        "import argparse\n"
-        "cmd_opts = argparse.Namespace(wan_weave_models_dir={flag!r})\n"
-        "class OptionInfo:\n"
-        "    def __init__(self, default, label, section=None):\n"
-        "        self.default, self.label, self.section = default, label, section\n"
-        "class Options:\n"
-        "    def __init__(self):\n"
-        "        self.data, self.infos = {{}}, {{}}\n"
-        "    def add_option(self, key, info):\n"
-        "        self.infos[key] = info\n"
-        "        self.data.setdefault(key, info.default)\n"
-        "opts = Options()\n"
-    ),
-}
-
+FAKE_WEBUI = ROOT / "tests" / "fake_webui"
 RESOLVE = (
     "import runpy, sys; sys.path[:0] = {paths!r}; glue = runpy.run_path({script!r})\n"
     "from modules import script_callbacks, shared\n"
-    "for fn in script_callbacks.settings: fn()\n"
+    "for fn in script_callbacks.registered['ui_settings']: fn()\n"
     "print(shared.opts.infos['wan_weave_models_dir'].section)\n"
     "print(glue['models_root']())\n"
     "shared.opts.data['wan_weave_models_dir'] = {setting!r}\n"
@@ -64,12 +45,11 @@ RESOLVE = (
 
 
 def resolve(tmp_path, flag, setting):
-    fake = tmp_path / "webui"
-    (fake / "modules").mkdir(parents=True, exist_ok=True)
-    for name, text in FAKE_MODULES.items():
-        (fake / "modules" / name).write_text(text.format(models_path=str(tmp_path / "models"), flag=flag))
-    code = RESOLVE.format(paths=[str(fake), str(ROOT)], script=str(ROOT / "scripts" / "wan_weave.py"), setting=setting)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=60)
+    code = RESOLVE.format(paths=[str(FAKE_WEBUI), str(ROOT)], script=str(ROOT / "scripts" / "wan_weave.py"),
+                          setting=setting)  # fmt: skip
+    env = {**os.environ, "WAN_WEAVE_FAKE_MODELS_PATH": str(tmp_path / "models"),
+           "WAN_WEAVE_FAKE_CMD_OPTS": json.dumps({"wan_weave_models_dir": flag} if flag else {})}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
@@ -81,3 +61,29 @@ def test_webui_models_folder_default_setting_and_flag(tmp_path):
     assert with_setting == str(tmp_path / "mine")
     _, flagged, still_flagged = resolve(tmp_path, str(tmp_path / "flag"), str(tmp_path / "mine"))
     assert flagged == still_flagged == str(tmp_path / "flag")  # the launch flag wins over the setting
+
+
+def test_install_hook_skips_is_idempotent_and_never_touches_the_host(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("wan_weave_install", ROOT / "install.py")
+    install = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(install)
+    overlay = str(tmp_path / "overlay")
+    monkeypatch.delenv("COMMANDLINE_ARGS", raising=False)
+    assert install.decide(["install.py", "--skip-install"], overlay) == "skip"
+    monkeypatch.setenv("COMMANDLINE_ARGS", "--xformers --skip-install")  # how the WebUI passes its flags
+    assert install.decide(["install.py"], overlay) == "skip"
+    monkeypatch.delenv("COMMANDLINE_ARGS")
+    assert install.decide(["install.py"], overlay) == "install"
+    os.makedirs(overlay)
+    (tmp_path / "overlay" / install.STAMP).write_text(install.wanted_digest())
+    assert install.decide(["install.py"], overlay) == "current"  # the second start does nothing
+    command = install.pip_command(overlay)
+    assert command[command.index("--target") + 1] == overlay and "--no-deps" in command
+    lines = (ROOT / "requirements-overlay.txt").read_text().splitlines()
+    names = {line.split("==")[0].split(">=")[0] for line in lines if line and not line.startswith("#")}
+    assert not names & {"torch", "numpy", "pillow", "gradio", "opencv-python"}  # the host's stay the host's
+    skipped = subprocess.run([sys.executable, str(ROOT / "install.py"), "--skip-install"], capture_output=True,
+                             text=True, env={**os.environ, "WAN_WEAVE_OVERLAY_DIR": overlay + "2"})  # fmt: skip
+    assert skipped.returncode == 0 and "--skip-install" in skipped.stdout and not os.path.exists(overlay + "2")

@@ -19,11 +19,17 @@ def needs_worker(argv: list[str]) -> bool:
 
 def main() -> int:
     argv = sys.argv[1:]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    if argv[:1] == ["ui"]:
+        # Two stacks, as in the WebUI: the app's process has gradio and no torch; its generation
+        # worker runs in .venv with torch and diffusers.
+        worker = ensure_venv(["requirements.txt", "requirements-worker.txt"], extra=[TORCH_PIN])
+        app = ensure_venv("requirements-ui.txt", venv=ROOT / ".venv-ui")
+        return subprocess.call([str(app), "-m", "wan", *argv, "--worker-python", str(worker)], env=env)
     if needs_worker(argv):
         py = ensure_venv(["requirements.txt", "requirements-worker.txt"], extra=[TORCH_PIN])
     else:
         py = ensure_venv("requirements.txt")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.call([str(py), "-m", "wan", *argv], env=env)
 
 

@@ -1,8 +1,12 @@
 """Set up once, then lint and run every test: `python3 tools/test.py [pytest args]`.
 
-Also runs the pure core's tests on Python 3.10 with numpy 1.26 (the WebUI's stack) when a 3.10
-interpreter is on this machine, and says so when it is not. Exits non-zero on any failure,
-including "no tests collected".
+1. ruff and pytest in .venv (torch CPU, diffusers, transformers), tests/ui aside;
+2. tests/ui in .venv-ui (gradio 4.40, Playwright with Debian's chromium, no torch), whose worker
+   runs in .venv: the two stacks of the WebUI;
+3. the core tests and the tab's build on Python 3.10 with numpy 1.26 and gradio 3.41.2 (A1111's
+   stack) when a 3.10 interpreter is on this machine, and says so when it is not.
+With pytest args only step 1 runs, with them. Exits non-zero on any failure, including "no tests
+collected".
 """
 
 from __future__ import annotations
@@ -16,6 +20,19 @@ import sys
 from devenv import ROOT, TORCH_PIN, ensure_venv  # tools/ is first on sys.path when run as a script
 
 PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3", "opencv-python-headless==4.10.0.84"]
+CHROMIUM = "/usr/bin/chromium"
+
+
+def ensure_chromium() -> bool:
+    """Debian's chromium for the browser tests (no browser download from Playwright)."""
+    if os.path.exists(CHROMIUM):
+        return True
+    print("installing Debian's chromium for the browser tests...", flush=True)
+    apt = ["apt-get"] if os.geteuid() == 0 else ["sudo", "-n", "apt-get"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.call([*apt, "update", "-q"], env=env, stdout=subprocess.DEVNULL)
+    subprocess.call([*apt, "install", "-y", "-q", "chromium"], env=env, stdout=subprocess.DEVNULL)
+    return os.path.exists(CHROMIUM)
 
 
 def find_python310() -> str | None:
@@ -34,9 +51,9 @@ def find_python310() -> str | None:
     return None
 
 
-def run(cmd: list[str]) -> int:
+def run(cmd: list[str], **env_extra: str) -> int:
     print("$", " ".join(cmd), flush=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **env_extra}
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
@@ -45,19 +62,45 @@ def main(argv: list[str]) -> int:
     failures = []
     if run([py, "-m", "ruff", "check", "."]) != 0:
         failures.append("ruff")
-    code = run([py, "-m", "pytest", *(argv or ["-q"])])
+    code = run([py, "-m", "pytest", "--ignore=tests/ui", *(argv or ["-q"])])
     if code != 0:
         failures.append("pytest (no tests collected)" if code == 5 else "pytest")
-    if not argv:
-        py310 = find_python310()
-        if py310 is None:
-            print("python 3.10 not found: skipped the core tests on 3.10", flush=True)
-        else:
-            venv310 = ROOT / ".venv310"
-            py310_env = str(ensure_venv("requirements-dev.txt", venv=venv310, python=py310, extra=PY310_PINS))
-            code = run([py310_env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/core"])
-            if code != 0:
-                failures.append("pytest on python 3.10" + (" (no tests collected)" if code == 5 else ""))
+    if argv:
+        return _report(failures)
+    # The tab, in the standalone app's own environment (gradio 4.40, no torch), in a real browser;
+    # its generation worker runs in .venv.
+    ui = str(ensure_venv("requirements-ui-test.txt", venv=ROOT / ".venv-ui"))
+    if not ensure_chromium():
+        failures.append(f"browser tests: {CHROMIUM} missing and apt could not install it")
+    code = run([ui, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/ui"], WAN_WEAVE_WORKER_PYTHON=py)
+    if code != 0:
+        failures.append("ui tests (gradio 4.40)" + (" (no tests collected)" if code == 5 else ""))
+    py310 = find_python310()
+    if py310 is None:
+        print("python 3.10 not found: skipped the core and gradio 3.41.2 tests on 3.10", flush=True)
+    else:
+        venv310 = ROOT / ".venv310"
+        reqs = ["requirements-dev.txt", "requirements-a1111.txt"]
+        py310_env = str(ensure_venv(reqs, venv=venv310, python=py310, extra=PY310_PINS))
+        code = run(
+            [
+                py310_env,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/core",
+                "tests/ui/test_blocks.py",
+                "tests/ui/test_webui_glue.py",
+            ]
+        )
+        if code != 0:
+            failures.append("pytest on python 3.10 with gradio 3.41.2" + (" (no tests collected)" if code == 5 else ""))
+    return _report(failures)
+
+
+def _report(failures: list[str]) -> int:
     if failures:
         print(f"FAILED: {', '.join(failures)}", flush=True)
         return 1

@@ -10,12 +10,14 @@ import sys
 from collections.abc import Sequence
 
 from movement.errors import WanWeaveError
+from ui.app import add_ui_command
 
 from . import __version__
 from .commands_enhance import add_enhance_command, add_storyboard_command
 from .commands_models import add_model_commands
 from .commands_movement import add_movement_commands
 from .commands_plan import add_plan_commands
+from .worker import add_worker_command
 
 EXIT_USAGE = 2
 
@@ -41,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_commands(commands)
     add_enhance_command(commands)
     add_storyboard_command(commands)
+    add_worker_command(commands)
+    add_ui_command(commands)
     add_model_commands(commands)
     return parser
 

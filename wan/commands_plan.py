@@ -93,17 +93,21 @@ def add_plan_commands(commands: Any) -> None:
     rend.set_defaults(handler=run_render)
 
 
+def plan_with_seed(settings, options: PlanOptions) -> GenerationPlan:
+    """build_plan, drawing the base seed when the settings (or options) say -1, as Deforum does;
+    the plan's notes record the drawn seed so the render can be repeated."""
+    seed = options.seed if options.seed is not None else settings.seed
+    if seed >= 0:
+        return build_plan(settings, dataclasses.replace(options, seed=seed))
+    seed = secrets.randbelow(2**32)
+    plan = build_plan(settings, dataclasses.replace(options, seed=seed))
+    return dataclasses.replace(plan, notes=(*plan.notes, f"seed -1: drew {seed}"))
+
+
 def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
     settings = load_settings(args.settings if hasattr(args, "settings") else args.input)
-    seed = args.seed if args.seed is not None else settings.seed
-    drawn = seed < 0
-    if drawn:
-        seed = secrets.randbelow(2**32)
-    options = PlanOptions(**{k: getattr(args, k) for k in PLAN_FLAGS if k != "seed"}, seed=seed, lang=args.lang)
-    plan = build_plan(settings, options)
-    if drawn:
-        plan = dataclasses.replace(plan, notes=(*plan.notes, f"seed -1: drew {seed}"))
-    return plan
+    options = PlanOptions(**{k: getattr(args, k) for k in PLAN_FLAGS}, lang=args.lang)
+    return plan_with_seed(settings, options)
 
 
 def _keep_edits(plan: GenerationPlan, old_path: str) -> GenerationPlan:
@@ -148,7 +152,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def _show_progress(event: dict) -> None:
     # A live line on a terminal; logs (CI, files) get the per-clip lines only.
-    if sys.stderr.isatty():
+    if sys.stderr.isatty() and event["event"] == "progress":
         eta = f"  eta {event['eta']:.0f} s" if event["eta"] is not None else ""
         line = f"clip {event['clip'] + 1}/{event['clips']}  step {event['step']}/{event['steps']}{eta}"
         print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)

@@ -1,8 +1,10 @@
 """Render a plan: run an engine clip by clip, resample to Deforum's fps by time, write the MP4.
 
 Output folder: <name>.mp4, plan.json, manifest.json (status, engine, model, warnings, per clip:
-frames, seed, seconds, peak memory, file), clips/clip_NNN.mp4 for the wan engine (each written as
-soon as the clip is done), and with `save_frames` each clip's model frames as PNGs under clips/.
+frames, seed, seconds, peak memory, file), clips/clip_NNN.mp4 (each written as soon as the clip is
+done), and with `save_frames` each clip's model frames as PNGs under clips/. `progress` receives
+{"event": "progress", clip, clips, step, steps, eta} per step and {"event": "clip_done", clip,
+clips, file} per finished clip.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ def render(
 
     save_manifest()
     started = time.perf_counter()
-    keep_clips = options.engine == "wan"
+    keep_clips = True  # every engine: the UI shows the latest finished clip, and nothing done is lost
     finished = [0]
     # Clip files are encoded on a writer thread while the next clip generates (the GPU works, a
     # CPU core encodes). A clip enters the manifest only once its files are on disk.
@@ -140,7 +142,16 @@ def render(
             done = finished[0] + step / steps
             elapsed = time.perf_counter() - started
             eta = elapsed / done * (len(plan.clips) - done) if done else None
-            progress({"clip": clip.index, "clips": len(plan.clips), "step": step, "steps": steps, "eta": eta})
+            progress(
+                {
+                    "event": "progress",
+                    "clip": clip.index,
+                    "clips": len(plan.clips),
+                    "step": step,
+                    "steps": steps,
+                    "eta": eta,
+                }
+            )
 
     if hasattr(engine, "on_step"):
         engine.on_step = on_step
@@ -154,6 +165,9 @@ def render(
         with lock:
             manifest["clips"].append(entry)
             save_manifest()
+        if progress:
+            path = os.path.join(out_dir, entry["file"]) if entry["file"] else None
+            progress({"event": "clip_done", "clip": clip.index, "clips": len(plan.clips), "file": path})
 
     def on_clip(clip, frames):
         entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
