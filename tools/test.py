@@ -53,7 +53,9 @@ def find_python310() -> str | None:
 
 def run(cmd: list[str], **env_extra: str) -> int:
     print("$", " ".join(cmd), flush=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **env_extra}
+    # CI=1 makes hypothesis replay the same examples every run (tests/conftest.py): a red run means a
+    # change, not a lucky draw. Plain `pytest` keeps exploring new examples.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "CI": os.environ.get("CI", "1"), **env_extra}
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 

@@ -152,7 +152,7 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
                                   elem_id="wan_weave_profile")  # fmt: skip
             enhancer = gr.Textbox(value=config.enhancer, label="prompt enhancer (template, auto, or a Qwen name)",
                                   elem_id="wan_weave_enhancer")  # fmt: skip
-        table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True,
+        table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True, col_count=(7, "fixed"),
                              label="plan (edit 'prompt for WAN' or 'seed')", elem_id="wan_weave_plan")  # fmt: skip
         plot = gr.Image(label="camera schedules (grey: clip boundaries)", type="numpy", interactive=False,
                         elem_id="wan_weave_plot")  # fmt: skip
