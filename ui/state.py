@@ -19,6 +19,7 @@ from movement.errors import SettingsError, WanWeaveError
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
 from wan.commands_plan import plan_with_seed
+from wan.continuity_settings import continuity_from
 from wan.plan import GenerationPlan, PlanOptions
 from wan.plan_io import plan_from_dict, plan_to_dict
 
@@ -43,6 +44,7 @@ class PlanChoices:
     steps: int = 0  # 0: the model's
     width: int = 0  # 0 (with height 0): the model's native area at the settings' aspect ratio
     height: int = 0
+    continuity: str = "standard"  # a preset of wan/continuity_settings.py
 
     def options(self) -> PlanOptions:
         sized = self.width > 0 and self.height > 0
@@ -52,6 +54,7 @@ class PlanChoices:
             steps=int(self.steps) if self.steps and self.steps > 0 else None,
             width=int(self.width) if sized else None,
             height=int(self.height) if sized else None,
+            continuity=continuity_from(self.continuity or "standard"),
         )
 
 
@@ -130,6 +133,7 @@ def summary(plan: GenerationPlan) -> str:
     return (
         f"**{plan.name}**: {plan.max_frames} frames at {plan.fps_out:g} fps ({plan.duration_s:.2f} s) · "
         f"{len(plan.clips)} clips · {plan.mode} with {plan.model} · {plan.width}x{plan.height} · {plan.steps} steps"
+        f" · continuity {plan.continuity.preset}"
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from movement.errors import WanWeaveError
+from wan.continuity_settings import PRESETS
 from wan.profiles import PROFILES
 from wan.registry import MODES, model_names
 from wan.worker_client import JobCancelled, WorkerClient
@@ -44,32 +45,33 @@ def _error(exc: BaseException) -> str:
 def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blocks:
     worker = worker or WorkerClient(config.worker_python)
 
-    def load(upload, path, latest_flag, model, mode, steps, width, height):
+    def load(upload, path, latest_flag, model, mode, steps, width, height, joining):
         try:
             if latest_flag:
                 source = S.latest_deforum_settings(config.deforum_roots)
             else:
                 source = S.settings_source(upload, path)
-            st, plan, settings = S.make_plan(source, S.PlanChoices(model, mode, steps or 0, width or 0, height or 0))
+            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining)
+            st, plan, settings = S.make_plan(source, choices)
             return st, S.plan_rows(plan), S.camera_plot(settings, plan), S.summary(plan), source, ERROR_NONE
         except Exception as exc:  # shown in the page; the app stays usable
             return S.UIState(), [], None, "", path or "", _error(exc)
 
-    def load_upload(upload, model, mode, steps, width, height):
+    def load_upload(upload, *choices):
         if upload is None:
             return S.UIState(), [], None, "", "", ERROR_NONE
-        return load(upload, None, False, model, mode, steps, width, height)
+        return load(upload, None, False, *choices)
 
-    def load_path(path, model, mode, steps, width, height):
-        return load(None, path, False, model, mode, steps, width, height)
+    def load_path(path, *choices):
+        return load(None, path, False, *choices)
 
-    def load_latest(model, mode, steps, width, height):
-        return load(None, None, True, model, mode, steps, width, height)
+    def load_latest(*choices):
+        return load(None, None, True, *choices)
 
-    def replan(st, model, mode, steps, width, height):
+    def replan(st, *choices):
         if not st.settings_path:
             return st, [], None, "", ERROR_NONE
-        result = load(None, st.settings_path, False, model, mode, steps, width, height)
+        result = load(None, st.settings_path, False, *choices)
         return result[0], result[1], result[2], result[3], result[5]
 
     def run(kind, st, rows, engine, profile, enhancer):
@@ -150,6 +152,8 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
             engine = gr.Dropdown(["wan", "preview"], value="wan", label="engine for Render", elem_id="wan_weave_engine")
             profile = gr.Dropdown(["auto", *PROFILES], value=config.profile, label="VRAM profile",
                                   elem_id="wan_weave_profile")  # fmt: skip
+            joining = gr.Dropdown(list(PRESETS), value="standard", label="continuity (joins)",
+                                  elem_id="wan_weave_continuity")  # fmt: skip
             enhancer = gr.Textbox(value=config.enhancer, label="prompt enhancer (template, auto, or a Qwen name)",
                                   elem_id="wan_weave_enhancer")  # fmt: skip
         table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True, col_count=(7, "fixed"),
@@ -168,7 +172,7 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
         folder = gr.Textbox(label="output folder", interactive=False, elem_id="wan_weave_output")
         error = gr.Markdown(elem_id="wan_weave_error")
 
-        choices = [model, mode, steps, width, height]
+        choices = [model, mode, steps, width, height, joining]
         shown = [st, table, plot, info, path, error]
         upload.change(load_upload, [upload, *choices], shown)
         load_button.click(load_path, [path, *choices], shown)

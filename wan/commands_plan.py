@@ -12,6 +12,7 @@ from typing import Any
 from movement import load_settings
 
 from .cli_args import settings_command
+from .commands_continuity import add_continuity_options, continuity_from_args
 from .commands_enhance import add_enhance_option, enhance
 from .discovery import models_dir
 from .errors import PlanError
@@ -46,6 +47,7 @@ def _add_plan_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shift", type=float, metavar="S", help="flow shift (default: the model's)")
     g.add_argument("--seed", type=int, metavar="N", help="base seed (default: the settings' seed; -1 draws one)")
     g.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the movement words")
+    add_continuity_options(p)
 
 
 def add_plan_commands(commands: Any) -> None:
@@ -106,7 +108,9 @@ def plan_with_seed(settings, options: PlanOptions) -> GenerationPlan:
 
 def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
     settings = load_settings(args.settings if hasattr(args, "settings") else args.input)
-    options = PlanOptions(**{k: getattr(args, k) for k in PLAN_FLAGS}, lang=args.lang)
+    options = PlanOptions(
+        **{k: getattr(args, k) for k in PLAN_FLAGS}, lang=args.lang, continuity=continuity_from_args(args)
+    )
     return plan_with_seed(settings, options)
 
 
@@ -168,6 +172,9 @@ def run_render(args: argparse.Namespace) -> int:
                 hint="edit the plan.json, or render the settings file",
             )
         plan = read_plan(args.input)
+        continuity = continuity_from_args(args)
+        if continuity is not None:  # joining is not planning: it may change for a saved plan
+            plan = dataclasses.replace(plan, continuity=continuity)
     else:
         plan = _plan_from_args(args)
     out = args.out or os.path.join("outputs", plan.name)

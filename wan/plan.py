@@ -16,6 +16,7 @@ from movement.guided import keyframe_images
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
 
+from .continuity_settings import Continuity
 from .errors import PlanError
 from .registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
 from .seeds import clip_seeds
@@ -40,6 +41,7 @@ class PlanOptions:
     overlap: int | None = None
     seed: int | None = None  # base seed; required when the settings say -1 (the shell draws it)
     lang: str = "en"
+    continuity: Continuity | None = None  # how clips are joined (default: the standard preset)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class GenerationPlan:
     lang: str
     clips: tuple[Clip, ...]
     notes: tuple[str, ...] = field(default=())
+    continuity: Continuity = field(default=Continuity())
     version: int = PLAN_VERSION
 
     @property
@@ -289,4 +292,5 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
         lang=options.lang,
         clips=tuple(clips),
         notes=tuple(notes),
+        continuity=options.continuity or Continuity(),
     )

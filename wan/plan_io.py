@@ -14,6 +14,7 @@ from typing import Any
 
 from movement.settings import settings_from_text
 
+from .continuity_settings import Continuity
 from .errors import PlanError
 from .plan import PLAN_VERSION, Clip, GenerationPlan
 from .registry import MODES, get_model
@@ -35,7 +36,14 @@ _CLIP_TYPES: dict[str, tuple[type, ...]] = {
     "enhanced_prompt": (str, type(None)),
     "prompt_source": (str, type(None)),
 }
-_OPTIONAL = {"user_prompt": None, "enhanced_prompt": None, "prompt_source": None, "notes": [], "version": PLAN_VERSION}
+_OPTIONAL = {
+    "user_prompt": None,
+    "enhanced_prompt": None,
+    "prompt_source": None,
+    "notes": [],
+    "version": PLAN_VERSION,
+    "continuity": {},
+}
 _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "source": (str,),
     "name": (str,),
@@ -60,6 +68,7 @@ _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "clips": (list,),
     "notes": (list,),
     "version": (int,),
+    "continuity": (dict,),
 }
 _FLOATS = {"fps_out", "guidance", "guidance_2", "shift", "motion_strength", "strength"}
 
@@ -99,9 +108,23 @@ def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
         raise PlanError(f"plan version {fields['version']} is not {PLAN_VERSION}", where=where)
     clips = tuple(Clip(**_check(c, _CLIP_TYPES, f"{where}, clip {i}")) for i, c in enumerate(fields.pop("clips")))
     fields["notes"] = tuple(str(n) for n in fields["notes"])
+    fields["continuity"] = _continuity(fields["continuity"], where)
     plan = GenerationPlan(clips=clips, **fields)
     validate_plan(plan, where)
     return plan
+
+
+def _continuity(data: dict, where: str) -> Continuity:
+    known = {f.name for f in dataclasses.fields(Continuity)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PlanError(f"continuity: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}")
+    try:
+        value = Continuity(**{**data, "cuts": tuple(int(c) for c in data.get("cuts", ()))})
+        value.check()
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"continuity: {exc}", where=where) from None
+    return value
 
 
 def validate_plan(plan: GenerationPlan, where: str = "plan") -> None:

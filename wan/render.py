@@ -9,6 +9,7 @@ clips, file} per finished clip.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ import numpy as np
 from .errors import RenderError
 from .plan import GenerationPlan
 from .plan_io import plan_settings, plan_to_json
-from .timeline import source_indices
+from .timeline import model_index, source_indices
 from .video import VideoSpec, metadata_for, soundtrack_from_settings, write_mp4
 
 ENGINES = ("preview", "wan")
@@ -60,16 +61,61 @@ def write_text_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
-def output_frames(plan: GenerationPlan, render_clip: Callable, on_clip: Callable | None = None) -> Iterator[np.ndarray]:
-    """Model-fps clip frames -> exactly max_frames output frames, nearest frame by time."""
+def shared_count(plan: GenerationPlan, index: int) -> int:
+    """How many of clip `index`'s last output frames show times that clip `index + 1` also
+    generated (its carried frames): they wait for the next clip, to be blended with it."""
+    if index + 1 >= len(plan.clips):
+        return 0
+    nxt = plan.clips[index + 1]
+    clip = plan.clips[index]
+    count = 0
+    for o in range(nxt.start_frame - 1, clip.start_frame - 1, -1):
+        j = model_index(o - nxt.start_frame, plan.fps_out, plan.fps_model, nxt.overlap)
+        if not 0 <= j < nxt.overlap:
+            break
+        count += 1
+    return count
+
+
+def output_frames(
+    plan: GenerationPlan,
+    render_clip: Callable,
+    on_clip: Callable | None = None,
+    joiner=None,
+    meter=None,
+) -> Iterator[np.ndarray]:
+    """Model-fps clip frames -> exactly max_frames output frames, nearest frame by time. With a
+    joiner (wan/continuity.py) each join is colour-matched and the shared frames blended; the
+    meter (wan/seams.py) sees every finished frame."""
+    held: list[np.ndarray] = []
     for clip in plan.clips:
         frames = render_clip(clip)
         if len(frames) != clip.num_frames:
             raise RenderError(f"engine returned {len(frames)} frames for clip {clip.index}, expected {clip.num_frames}")
         if on_clip:
             on_clip(clip, frames)
-        for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, plan.fps_model, clip.overlap):
-            yield frames[k]
+        own = [frames[k] for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, plan.fps_model,
+                                                  clip.overlap)]  # fmt: skip
+        if joiner is not None:
+            first_held = clip.start_frame - len(held)
+            head = [
+                frames[model_index(o - clip.start_frame, plan.fps_out, plan.fps_model, clip.overlap)]
+                for o in range(first_held, clip.start_frame)
+            ]
+            tail, own = joiner.join(clip.index, clip.start_frame, held, head, own)
+            keep = shared_count(plan, clip.index)
+            ready, held = tail + own[: len(own) - keep], own[len(own) - keep :]
+            joiner.last = own[-1]
+        else:
+            ready = own
+        for frame in ready:
+            if meter is not None:
+                meter.add(frame)
+            yield frame
+    for frame in held:
+        if meter is not None:
+            meter.add(frame)
+        yield frame
 
 
 class RenderCancelled(RenderError):
@@ -180,10 +226,11 @@ def render(
             raise RenderCancelled(f"cancelled after clip {clip.index}", where=out_dir)
         clip_started[0] = time.perf_counter()
 
+    joiner, meter = _continuity(plan, settings, log)
     try:
         try:
             write_mp4(
-                output_frames(plan, engine.render_clip, on_clip),
+                output_frames(plan, engine.render_clip, on_clip, joiner, meter),
                 video,
                 VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
                 expected_frames=plan.max_frames,
@@ -210,9 +257,37 @@ def render(
         seconds=round(seconds, 3),
         seconds_in_pipeline=round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
         seconds_loading=round(getattr(engine, "seconds_loading", 0.0), 3),
+        continuity=dataclasses.asdict(plan.continuity),
+        joins=joiner.report if joiner else [],
+        seams=meter.report(),
     )
     save_manifest()
     return RenderResult(video, plan_path, manifest_path, plan.max_frames, seconds, tuple(warnings))
+
+
+def _continuity(plan: GenerationPlan, settings, log):
+    """The joiner (None when continuity is off) and the seam meter, sharing one colour anchor:
+    the continuity anchor image, else the init image, else (None) the film's first frame."""
+    from .continuity import Joiner
+    from .images import cover, read_init_image
+    from .seams import SeamMeter
+
+    c = plan.continuity
+    anchor = None
+    if c.anchor:
+        import cv2
+
+        full = c.anchor if os.path.isabs(c.anchor) else os.path.join(os.path.dirname(plan.source), c.anchor)
+        image = cv2.imread(full, cv2.IMREAD_COLOR)
+        if image is None:
+            raise RenderError("the continuity anchor image cannot be read", where=full, hint="fix --anchor")
+        anchor = cover(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), plan.width, plan.height)
+    else:
+        image, _ = read_init_image(settings)
+        anchor = cover(image, plan.width, plan.height) if image is not None else None
+    boundaries = [clip.start_frame for clip in plan.clips[1:]]
+    joiner = None if c.blend == "none" and c.color == "none" else Joiner(c, anchor, log)
+    return joiner, SeamMeter(boundaries, anchor)
 
 
 def _peak_memory_mb() -> float | None:

@@ -212,3 +212,21 @@ def metadata_for(plan_json: str, settings_json: str) -> dict[str, str]:
         "wan_weave_plan": json.dumps(json.loads(plan_json), separators=(",", ":"), ensure_ascii=False),
         "wan_weave_settings": settings_json,
     }
+
+
+def read_frames(path: str) -> tuple[list[np.ndarray], float]:
+    """Every frame of a video as RGB uint8 arrays, and its fps (imageio-ffmpeg's reader)."""
+    import imageio_ffmpeg
+
+    if not os.path.isfile(path):
+        raise RenderError("video not found", where=path)
+    try:
+        reader = imageio_ffmpeg.read_frames(path)
+        meta = next(reader)
+        w, h = meta["size"]
+        frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy() for buf in reader]
+    except (RuntimeError, OSError, StopIteration) as exc:
+        raise RenderError(f"cannot read the video: {exc}", where=path) from None
+    if not frames:
+        raise RenderError("the video has no frames", where=path)
+    return frames, float(meta["fps"])
