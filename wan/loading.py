@@ -76,6 +76,8 @@ class PipelineCache:
         return self.pipes[pipeline_class]
 
     def clear(self) -> None:
+        if self.key is None:
+            return  # nothing loaded: nothing to free (and a full gc pass costs ~0.2 s)
         self.pipes.clear()
         self.base = None
         self.key = None

@@ -287,7 +287,7 @@ def _continuity(plan: GenerationPlan, settings, log):
         anchor = cover(image, plan.width, plan.height) if image is not None else None
     boundaries = [clip.start_frame for clip in plan.clips[1:]]
     joiner = None if c.blend == "none" and c.color == "none" else Joiner(c, anchor, log)
-    return joiner, SeamMeter(boundaries, anchor)
+    return joiner, SeamMeter(boundaries, anchor, sample=4)
 
 
 def _peak_memory_mb() -> float | None:
