@@ -110,7 +110,7 @@ def on_ui_tabs():
 
 
 def on_app_started(_demo, app) -> None:
-    """API routes under /wan-weave/v1 (the batch queue's routes join them with issue [G])."""
+    """API routes under /wan-weave/v1: status, and the job queue (wan/api.py) once the tab exists."""
     import wan
 
     def status():
@@ -118,6 +118,14 @@ def on_app_started(_demo, app) -> None:
         return {"version": wan.__version__, "models_dir": config.models_dir if config else models_root()}
 
     app.add_api_route("/wan-weave/v1/status", status, methods=["GET"])
+    blocks, config = _tab.get("blocks"), _tab.get("config")
+    if blocks is not None:
+        from modules import shared
+
+        from wan.api import QueueRunner, mount
+
+        runner = QueueRunner(config.out_root, blocks.wan_weave_worker, config.models_dir)
+        mount(app, runner, getattr(shared.cmd_opts, "api_auth", None))
 
 
 def on_script_unloaded() -> None:

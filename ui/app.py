@@ -18,6 +18,7 @@ def add_ui_command(commands) -> None:
     p.add_argument("--models", metavar="DIR", help=f"models folder (default: ${ENV_MODELS} or ./models/wan)")
     p.add_argument("--out", metavar="DIR", default="outputs", help="where renders go (default: outputs)")
     p.add_argument("--worker-python", metavar="PY", help="python for the generation worker (default: this one)")
+    p.add_argument("--api-auth", metavar="USER:PASS[,USER:PASS]", help="HTTP Basic auth for /wan-weave/v1")
     p.add_argument("--deforum-dir", action="append", default=[], metavar="DIR",
                    help="folder with Deforum runs for 'Latest Deforum run' (repeatable)")  # fmt: skip
     p.set_defaults(handler=run_ui)
@@ -37,10 +38,16 @@ def run_ui(args: argparse.Namespace) -> int:
     config = UIConfig(models_dir=os.path.abspath(models_dir(args.models)), out_root=out,
                       worker_python=args.worker_python, deforum_roots=[os.path.abspath(d) for d in args.deforum_dir])  # fmt: skip
     blocks = build_blocks(config)
-    print(f"Wan Weave on http://127.0.0.1:{args.port} (models: {config.models_dir}, outputs: {out})", flush=True)
+    from wan.api import QueueRunner, mount
+
+    runner = QueueRunner(out, blocks.wan_weave_worker, config.models_dir)  # the tab's worker: one GPU user
     try:
         blocks.queue().launch(server_name="127.0.0.1", server_port=args.port, allowed_paths=[out],
-                              show_api=False, inbrowser=False)  # fmt: skip
+                              show_api=False, inbrowser=False, prevent_thread_lock=True)  # fmt: skip
+        mount(blocks.app, runner, args.api_auth)
+        print(f"Wan Weave on http://127.0.0.1:{args.port} (models: {config.models_dir}, outputs: {out}; "
+              f"REST API under /wan-weave/v1)", flush=True)  # fmt: skip
+        blocks.block_thread()
     finally:
         blocks.wan_weave_worker.close()
     return 0

@@ -13,6 +13,7 @@ from movement.errors import WanWeaveError
 from ui.app import add_ui_command
 
 from . import __version__
+from .commands_batch import add_batch_commands
 from .commands_continuity import add_continuity_commands
 from .commands_enhance import add_enhance_command, add_storyboard_command
 from .commands_models import add_model_commands
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_commands(commands)
     add_enhance_command(commands)
     add_continuity_commands(commands)
+    add_batch_commands(commands)
     add_storyboard_command(commands)
     add_worker_command(commands)
     add_ui_command(commands)

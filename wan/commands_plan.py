@@ -26,7 +26,7 @@ from .video import PRESETS
 PLAN_FLAGS = ("model", "mode", "max_clip_frames", "overlap", "width", "height", "steps", "guidance", "shift", "seed")
 
 
-def _add_plan_options(p: argparse.ArgumentParser) -> None:
+def add_plan_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("plan options")
     g.add_argument(
         "--model", choices=model_names(), help="WAN model (default: Wan 2.1 T2V 1.3B; I2V 14B 480P with an init image)"
@@ -60,7 +60,7 @@ def add_plan_commands(commands: Any) -> None:
         json_help="print the plan as JSON (a valid plan.json)",
     )
     plan.add_argument("--out", metavar="FILE", help="also write the plan to FILE (edit it, then render it)")
-    _add_plan_options(plan)
+    add_plan_options(plan)
 
     rend = commands.add_parser(
         "render",
@@ -91,7 +91,7 @@ def add_plan_commands(commands: Any) -> None:
     rend.add_argument("--preset", choices=PRESETS, default="medium", help="x264 speed preset (default medium)")
     rend.add_argument("--no-captions", action="store_true", help="no prompt/movement captions in the preview")
     rend.add_argument("--save-frames", action="store_true", help="also write every clip's frames as PNGs")
-    _add_plan_options(rend)
+    add_plan_options(rend)
     rend.set_defaults(handler=run_render)
 
 

@@ -22,6 +22,7 @@ from movement.settings import DeforumSettings
 
 from .discovery import FoundModel, find_model
 from .errors import RenderError
+from .faults import should_fail
 from .images import cover, read_init_image, read_keyframes
 from .loading import SHARED, LoadKey, PipelineCache, load_pipeline
 from .plan import Clip, GenerationPlan
@@ -81,6 +82,7 @@ class WanEngine:
         profile: str = "auto",
         weights: str | None = None,
         cache: PipelineCache | None = None,
+        allow_lower_resolution: bool = False,
     ):
         if plan.mode not in SUPPORTED_MODES:
             raise RenderError(
@@ -100,6 +102,9 @@ class WanEngine:
         self.pipe = None
         self.seconds_in_pipeline = 0.0
         self.seconds_loading = 0.0
+        self.attempts: dict[int, list[dict]] = {}  # per clip: out-of-memory recoveries
+        self.tile: int | None = None
+        self.allow_lower_resolution = allow_lower_resolution
         self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
         self.init_image = None
         self.anchors: dict[int, np.ndarray] = {}
@@ -168,6 +173,46 @@ class WanEngine:
         self.pipeline_class = type(self.pipe).__name__
         self.log(f"memory profile {self.profile}: {self.profile_reason}")
         return self.pipe
+
+    def _call_with_recovery(self, clip: Clip, kwargs: dict):
+        """The pipeline call; out of GPU memory, the recovery plan picks the next step (a lower
+        profile, smaller VAE tiles, a lower resolution if allowed), reloads and retries. Every
+        attempt is recorded for the manifest."""
+        import torch
+
+        from .recovery import Attempt, next_attempt
+
+        while True:
+            started = time.perf_counter()
+            try:
+                if should_fail("oom", clip.index):
+                    raise torch.OutOfMemoryError("CUDA out of memory (injected by WAN_WEAVE_FAULT)")
+                result = self.pipe(**kwargs)
+                self.seconds_in_pipeline += time.perf_counter() - started
+                return result
+            except torch.OutOfMemoryError as exc:
+                self.seconds_in_pipeline += time.perf_counter() - started
+                spec = get_model(self.plan.model)
+                current = Attempt(self.profile or "auto", "tiling" in self.profile_reason, self.tile,
+                                  kwargs["width"], kwargs["height"], "")  # fmt: skip
+                step = next_attempt(current, self.allow_lower_resolution, spec.size_multiple if spec else 16)
+                record = {"error": str(exc).splitlines()[0][:200], "next": step.reason if step else None}
+                self.attempts.setdefault(clip.index, []).append(record)
+                if step is None:
+                    raise RenderError(
+                        f"clip {clip.index} ran out of GPU memory even with '{current.profile}' and small VAE tiles",
+                        hint="lower the resolution or the frames per clip, or allow a lower resolution",
+                    ) from None
+                self.log(f"clip {clip.index}: {step.reason}")
+                self.profile_request, self.tile = step.profile, step.tile
+                kwargs.update(width=step.width, height=step.height)
+                self.cache.clear()
+                self.pipe = self._load()
+                if step.vae_tiling and self.pipe.vae is not None:
+                    tiles = (
+                        {"tile_sample_min_height": step.tile, "tile_sample_min_width": step.tile} if step.tile else {}
+                    )
+                    self.pipe.vae.enable_tiling(**tiles)
 
     def _set_shift(self, pipe) -> None:
         """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
@@ -276,10 +321,12 @@ class WanEngine:
             kwargs["callback_on_step_end"] = step_end
         self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
         self.calls[-1]["prompt"] = kwargs["prompt"]
-        started = time.perf_counter()
-        result = pipe(**kwargs)
-        self.seconds_in_pipeline += time.perf_counter() - started
+        result = self._call_with_recovery(clip, kwargs)
         frames = np.asarray(result.frames[0])
+        if frames.shape[1:3] != (self.plan.height, self.plan.width):  # a lower resolution after an OOM
+            import cv2
+
+            frames = np.stack([cv2.resize(f, (self.plan.width, self.plan.height)) for f in frames])
         if frames.shape[0] != clip.num_frames:
             raise RenderError(
                 f"the pipeline returned {frames.shape[0]} frames for clip {clip.index}, asked {clip.num_frames}"

@@ -10,6 +10,7 @@ clips, file} per finished clip.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import sys
@@ -22,8 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import RenderError
+from .faults import should_fail
 from .plan import GenerationPlan
 from .plan_io import plan_settings, plan_to_json
+from .resume import load_frames, reusable_clips, save_frames
 from .timeline import model_index, source_indices
 from .video import VideoSpec, metadata_for, soundtrack_from_settings, write_mp4
 
@@ -40,6 +43,8 @@ class RenderOptions:
     models_dir: str | None = None
     profile: str = "auto"
     weights: str | None = None  # an explicit diffusers folder or single-file transformer
+    resume: bool = False  # reuse the intact clips an earlier run of the same plan left in the folder
+    allow_lower_resolution: bool = False  # the last resort after running out of GPU memory
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,10 @@ def render(
         log(f"warning: {w}")
     plan_path = os.path.join(out_dir, "plan.json")
     plan_json = plan_to_json(plan)
+    _remove_leftovers(out_dir)
+    reuse = reusable_clips(out_dir, plan_json) if options.resume else {}
+    if reuse:
+        log(f"resuming: {len(reuse)} finished clip(s) on disk will be checked and reused")
     write_text_atomic(plan_path, plan_json)
     manifest_path = os.path.join(out_dir, "manifest.json")
     video = os.path.join(out_dir, f"{plan.name}.mp4")
@@ -166,6 +175,7 @@ def render(
         "soundtrack": audio,
         "warnings": warnings,
         "clips": [],
+        "options": {k: v for k, v in dataclasses.asdict(options).items() if k != "resume"},
     }
 
     def save_manifest() -> None:
@@ -204,21 +214,43 @@ def render(
     clip_started = [time.perf_counter()]
 
     def save_clip(entry: dict, clip, frames) -> None:
-        if keep_clips:
-            entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
-        if options.save_frames:
-            _save_pngs(out_dir, clip.index, frames)
+        if not entry.get("reused"):
+            try:
+                if should_fail("enospc", clip.index):
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                entry.update(save_frames(out_dir, clip.index, frames))
+                if keep_clips:
+                    entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
+                if options.save_frames:
+                    _save_pngs(out_dir, clip.index, frames)
+            except OSError as exc:
+                full = exc.errno == errno.ENOSPC
+                raise RenderError(
+                    f"{'the disk is full' if full else 'cannot write'} while saving clip {clip.index}: {exc.strerror}",
+                    where=out_dir,
+                    hint="free some space, then resume: python -m wan resume " + out_dir
+                    if full
+                    else "check the folder's permissions, then resume",
+                ) from None
         with lock:
-            manifest["clips"].append(entry)
+            finished_clips[entry["index"]] = entry
+            manifest["clips"] = [finished_clips[i] for i in sorted(finished_clips)]
             save_manifest()
         if progress:
             path = os.path.join(out_dir, entry["file"]) if entry["file"] else None
             progress({"event": "clip_done", "clip": clip.index, "clips": len(plan.clips), "file": path})
 
     def on_clip(clip, frames):
+        for future in written:  # a clip that could not be written stops the render now, not at the end
+            if future.done() and future.exception() is not None:
+                raise future.exception()
         entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
-        entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
-        entry["peak_memory_mb"] = _peak_memory_mb()
+        if clip.index in reused:
+            entry = {**reuse[clip.index], "reused": True}
+        else:
+            entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
+            entry["peak_memory_mb"] = _peak_memory_mb()
+            entry["attempts"] = list(getattr(engine, "attempts", {}).get(clip.index, []))
         finished[0] += 1
         written.append(writer.submit(save_clip, entry, clip, frames))
         log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
@@ -227,10 +259,29 @@ def render(
         clip_started[0] = time.perf_counter()
 
     joiner, meter = _continuity(plan, settings, log)
+    reused: set[int] = set()
+    # A resumed run keeps listing the earlier finished clips from the start: killed again before
+    # reaching them, the next run still finds them.
+    finished_clips: dict[int, dict] = dict(reuse)
+    manifest["clips"] = [finished_clips[i] for i in sorted(finished_clips)]
+    save_manifest()
+
+    def produce(clip):
+        """The clip's frames: an intact earlier result when resuming, else the engine's."""
+        if clip.index in reuse:
+            frames = load_frames(out_dir, reuse[clip.index])
+            if frames is not None:
+                reused.add(clip.index)
+                if hasattr(engine, "previous"):
+                    engine.previous = (clip, frames)  # the next clip chains from these very frames
+                return frames
+            log(f"clip {clip.index}: the saved frames are missing or damaged; generating it again")
+        return engine.render_clip(clip)
+
     try:
         try:
             write_mp4(
-                output_frames(plan, engine.render_clip, on_clip, joiner, meter),
+                output_frames(plan, produce, on_clip, joiner, meter),
                 video,
                 VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
                 expected_frames=plan.max_frames,
@@ -290,6 +341,18 @@ def _continuity(plan: GenerationPlan, settings, log):
     return joiner, SeamMeter(boundaries, anchor, sample=4)
 
 
+def _remove_leftovers(out_dir: str) -> None:
+    """Half-written temporary files of a run that was killed (never a finished file)."""
+    import glob
+
+    for pattern in (".*.partial.mp4", "*.ffmeta", "*.partial", os.path.join("clips", "*.partial*")):
+        for path in glob.glob(os.path.join(out_dir, pattern)):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+
 def _peak_memory_mb() -> float | None:
     # Only an engine that already imported torch can have GPU memory to report: the preview must
     # not pay for importing it.
@@ -316,7 +379,13 @@ def _make_engine(plan: GenerationPlan, settings, options: RenderOptions, log):
         from .engine_wan import WanEngine
 
         return WanEngine(
-            plan, models_dir(options.models_dir), settings, log=log, profile=options.profile, weights=options.weights
+            plan,
+            models_dir(options.models_dir),
+            settings,
+            log=log,
+            profile=options.profile,
+            weights=options.weights,
+            allow_lower_resolution=options.allow_lower_resolution,
         )
     from .preview import PreviewEngine
 

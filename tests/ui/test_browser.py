@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,41 +18,6 @@ from ..conftest import EXAMPLES, ROOT
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = os.environ.get("WAN_WEAVE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-WORKER = os.environ.get("WAN_WEAVE_WORKER_PYTHON", sys.executable)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    models = tmp_path_factory.mktemp("models")
-    made = subprocess.run([WORKER, "-m", "wan", "make-tiny-models", str(models)], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    out = tmp_path_factory.mktemp("out")
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("log") / "app.log", "w+")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wan", "ui", "--port", str(port), "--models", str(models), "--out", str(out),
-         "--worker-python", WORKER],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            assert proc.poll() is None, Path(log.name).read_text()
-            time.sleep(0.5)
-    yield url, out
-    proc.terminate()
-    proc.wait(timeout=30)
-    log.close()
 
 
 @pytest.fixture
