@@ -13,7 +13,7 @@ def needs_worker(argv: list[str]) -> bool:
     """Commands that run models need torch, diffusers and transformers; the rest need numpy, OpenCV
     and ffmpeg. `enhance` and `storyboard` may load a Qwen model; render's --enhance too."""
     joined = " ".join(argv)
-    models = ("make-tiny-models", "enhance", "storyboard")
+    models = ("make-tiny-models", "enhance", "storyboard", "batch", "resume")
     return any(a in models for a in argv) or any(f in joined for f in ("--engine wan", "--engine=wan", "--enhance"))
 
 

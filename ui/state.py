@@ -183,3 +183,17 @@ def progress_text(event: dict) -> str:
     if event.get("event") == "log":
         return event["message"]
     return ""
+
+
+def queue_rows(root: str) -> list[list]:
+    """The persistent queue's jobs for the tab (the same queue `batch` and the API use)."""
+    from wan.queue_db import DB_NAME, Queue
+
+    if not os.path.isfile(os.path.join(root, DB_NAME)):
+        return []
+    queue = Queue(root)
+    try:
+        return [[j.id, j.name, j.state, j.attempts, len(queue.clips(j.id)), j.error or j.video or ""]
+                for j in queue.jobs()]  # fmt: skip
+    finally:
+        queue.close()

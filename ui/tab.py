@@ -171,6 +171,10 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
             video = gr.Video(label="video", interactive=False, elem_id="wan_weave_video")
         folder = gr.Textbox(label="output folder", interactive=False, elem_id="wan_weave_output")
         error = gr.Markdown(elem_id="wan_weave_error")
+        with gr.Accordion("Queue (batch and API jobs in the output folder)", open=False):
+            queue_table = gr.Dataframe(headers=["job", "name", "state", "attempts", "clips", "error or video"],
+                                       type="array", interactive=False, elem_id="wan_weave_queue")  # fmt: skip
+            refresh = gr.Button("Refresh", elem_id="wan_weave_queue_refresh")
 
         choices = [model, mode, steps, width, height, joining]
         shown = [st, table, plot, info, path, error]
@@ -194,5 +198,6 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
         enhance_button.click(enhance, [st, table, enhancer], outs)
         render_button.click(render, [st, table, engine, profile, enhancer], outs)
         cancel_button.click(cancel, None, progress, queue=False)
+        refresh.click(lambda: S.queue_rows(config.out_root), None, queue_table, queue=False)
     blocks.wan_weave_worker = worker  # the host closes it on shutdown
     return blocks

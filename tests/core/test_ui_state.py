@@ -75,3 +75,15 @@ def test_progress_lines():
     )
     assert progress_text({"event": "clip_done", "clip": 2, "clips": 3, "file": "x"}) == "clip 3/3 done"
     assert progress_text({"event": "started"}) == ""
+
+
+def test_the_tab_lists_the_persistent_queue(tmp_path):
+    from ui.state import queue_rows
+    from wan.queue_db import Queue
+
+    assert queue_rows(str(tmp_path)) == []
+    queue = Queue(str(tmp_path))
+    job = queue.add("film", "/s/film.txt", "{}", {})
+    queue.finish(job.id, "failed", "the disk is full")
+    queue.close()
+    assert queue_rows(str(tmp_path)) == [[job.id, "film", "failed", 0, 0, "the disk is full"]]
