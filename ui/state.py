@@ -18,6 +18,7 @@ from movement import build_schedules, load_settings
 from movement.errors import SettingsError, WanWeaveError
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
+from wan.acceleration_settings import Acceleration, parse_lora
 from wan.commands_plan import plan_with_seed
 from wan.continuity_settings import continuity_from
 from wan.plan import GenerationPlan, PlanOptions
@@ -45,6 +46,12 @@ class PlanChoices:
     width: int = 0  # 0 (with height 0): the model's native area at the settings' aspect ratio
     height: int = 0
     continuity: str = "standard"  # a preset of wan/continuity_settings.py
+    attention: str = "native"
+    step_cache: str = "none"
+    compile: bool = False
+    fp8: bool = False
+    loras: str = ""  # "path:weight, path:weight"
+    distill: str = "none"
 
     def options(self) -> PlanOptions:
         sized = self.width > 0 and self.height > 0
@@ -55,7 +62,19 @@ class PlanChoices:
             width=int(self.width) if sized else None,
             height=int(self.height) if sized else None,
             continuity=continuity_from(self.continuity or "standard"),
+            acceleration=self.acceleration(),
         )
+
+    def acceleration(self) -> Acceleration:
+        loras = tuple(parse_lora(x.strip()) for x in (self.loras or "").split(",") if x.strip())
+        acc = Acceleration(attention=self.attention or "native", compile=bool(self.compile),
+                           cache=self.step_cache or "none", fp8=bool(self.fp8), loras=loras,
+                           distill=None if self.distill in (None, "", "none") else self.distill)  # fmt: skip
+        try:
+            acc.check()
+        except ValueError as exc:
+            raise WanWeaveError(f"speed options: {exc}") from None
+        return acc
 
 
 def settings_source(upload, path: str | None) -> str:
@@ -133,7 +152,7 @@ def summary(plan: GenerationPlan) -> str:
     return (
         f"**{plan.name}**: {plan.max_frames} frames at {plan.fps_out:g} fps ({plan.duration_s:.2f} s) · "
         f"{len(plan.clips)} clips · {plan.mode} with {plan.model} · {plan.width}x{plan.height} · {plan.steps} steps"
-        f" · continuity {plan.continuity.preset}"
+        f" · continuity {plan.continuity.preset}" + ("" if plan.acceleration.plain else " · speed options on")
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from movement.errors import WanWeaveError
+from wan.acceleration_settings import ATTENTION, CACHES, DISTILL
 from wan.continuity_settings import PRESETS
 from wan.profiles import PROFILES
 from wan.registry import MODES, model_names
@@ -45,13 +46,13 @@ def _error(exc: BaseException) -> str:
 def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blocks:
     worker = worker or WorkerClient(config.worker_python)
 
-    def load(upload, path, latest_flag, model, mode, steps, width, height, joining):
+    def load(upload, path, latest_flag, model, mode, steps, width, height, joining, *speed):
         try:
             if latest_flag:
                 source = S.latest_deforum_settings(config.deforum_roots)
             else:
                 source = S.settings_source(upload, path)
-            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining)
+            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed)
             st, plan, settings = S.make_plan(source, choices)
             return st, S.plan_rows(plan), S.camera_plot(settings, plan), S.summary(plan), source, ERROR_NONE
         except Exception as exc:  # shown in the page; the app stays usable
@@ -156,6 +157,16 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
                                   elem_id="wan_weave_continuity")  # fmt: skip
             enhancer = gr.Textbox(value=config.enhancer, label="prompt enhancer (template, auto, or a Qwen name)",
                                   elem_id="wan_weave_enhancer")  # fmt: skip
+        with gr.Accordion("Speed (recorded in the plan)", open=False):
+            with gr.Row():
+                attention = gr.Dropdown(list(ATTENTION), value="native", label="attention backend",
+                                        elem_id="wan_weave_attention")  # fmt: skip
+                step_cache = gr.Dropdown(list(CACHES), value="none", label="step cache", elem_id="wan_weave_step_cache")
+                compile_box = gr.Checkbox(value=False, label="torch.compile", elem_id="wan_weave_compile")
+                fp8 = gr.Checkbox(value=False, label="fp8 weights", elem_id="wan_weave_fp8")
+                distill = gr.Dropdown(["none", *DISTILL], value="none", label="step distillation",
+                                      elem_id="wan_weave_distill")  # fmt: skip
+            loras = gr.Textbox(label="LoRAs (path:weight, comma-separated)", elem_id="wan_weave_loras")
         table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True, col_count=(7, "fixed"),
                              label="plan (edit 'prompt for WAN' or 'seed')", elem_id="wan_weave_plan")  # fmt: skip
         plot = gr.Image(label="camera schedules (grey: clip boundaries)", type="numpy", interactive=False,
@@ -176,7 +187,7 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
                                        type="array", interactive=False, elem_id="wan_weave_queue")  # fmt: skip
             refresh = gr.Button("Refresh", elem_id="wan_weave_queue_refresh")
 
-        choices = [model, mode, steps, width, height, joining]
+        choices = [model, mode, steps, width, height, joining, attention, step_cache, compile_box, fp8, loras, distill]
         shown = [st, table, plot, info, path, error]
         upload.change(load_upload, [upload, *choices], shown)
         load_button.click(load_path, [path, *choices], shown)

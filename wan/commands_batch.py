@@ -53,13 +53,14 @@ def add_batch_commands(commands: Any) -> None:
 def run_batch(args: argparse.Namespace) -> int:
     from .batch import expand_inputs, run_queue, submit
     from .commands_continuity import continuity_from_args
+    from .commands_speed import acceleration_from_args
     from .plan import PlanOptions
     from .queue_db import Queue
 
     files = expand_inputs(args.inputs)
     queue = Queue(args.out)
     plan_options = PlanOptions(**{k: getattr(args, k) for k in args.plan_flags}, lang=args.lang,
-                               continuity=continuity_from_args(args))  # fmt: skip
+                               continuity=continuity_from_args(args), acceleration=acceleration_from_args(args))  # fmt: skip
     render_options = {"engine": args.engine, "models_dir": args.models, "weights": args.weights,
                       "profile": args.profile, "crf": args.crf, "preset": args.preset,
                       "allow_lower_resolution": args.allow_lower_resolution}  # fmt: skip

@@ -14,6 +14,7 @@ from movement import load_settings
 from .cli_args import settings_command
 from .commands_continuity import add_continuity_options, continuity_from_args
 from .commands_enhance import add_enhance_option, enhance
+from .commands_speed import acceleration_from_args, add_speed_options
 from .discovery import models_dir
 from .errors import PlanError
 from .plan import GenerationPlan, PlanOptions, build_plan
@@ -48,6 +49,7 @@ def add_plan_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, metavar="N", help="base seed (default: the settings' seed; -1 draws one)")
     g.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the movement words")
     add_continuity_options(p)
+    add_speed_options(p)
 
 
 def add_plan_commands(commands: Any) -> None:
@@ -109,7 +111,10 @@ def plan_with_seed(settings, options: PlanOptions) -> GenerationPlan:
 def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
     settings = load_settings(args.settings if hasattr(args, "settings") else args.input)
     options = PlanOptions(
-        **{k: getattr(args, k) for k in PLAN_FLAGS}, lang=args.lang, continuity=continuity_from_args(args)
+        **{k: getattr(args, k) for k in PLAN_FLAGS},
+        lang=args.lang,
+        continuity=continuity_from_args(args),
+        acceleration=acceleration_from_args(args),
     )
     return plan_with_seed(settings, options)
 
@@ -175,6 +180,9 @@ def run_render(args: argparse.Namespace) -> int:
         continuity = continuity_from_args(args)
         if continuity is not None:  # joining is not planning: it may change for a saved plan
             plan = dataclasses.replace(plan, continuity=continuity)
+        acceleration = acceleration_from_args(args)
+        if acceleration is not None and acceleration.distill is None:  # distill changes steps: re-plan
+            plan = dataclasses.replace(plan, acceleration=acceleration)
     else:
         plan = _plan_from_args(args)
     out = args.out or os.path.join("outputs", plan.name)

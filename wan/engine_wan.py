@@ -20,6 +20,7 @@ import numpy as np
 
 from movement.settings import DeforumSettings
 
+from .acceleration import apply as apply_acceleration
 from .discovery import FoundModel, find_model
 from .errors import RenderError
 from .faults import should_fail
@@ -98,6 +99,8 @@ class WanEngine:
         self.profile_reason = ""
         self.model: FoundModel = find_model(models_root, plan.model, weights)
         self.cache = cache or SHARED
+        self.models_root = models_root
+        self.speed: list[str] = []  # the speed options applied, in words
         self.warnings: list[str] = []
         self.pipe = None
         self.seconds_in_pipeline = 0.0
@@ -150,7 +153,8 @@ class WanEngine:
             "flf2v_keyframes": "WanImageToVideoPipeline",
             "vace_continue": "WanVACEPipeline",
         }.get(self.plan.mode, self.model.pipeline)
-        key = LoadKey(self.model.path, self.model.files, device, str(dtype), profile, tiling)
+        acc = self.plan.acceleration
+        key = LoadKey(self.model.path, self.model.files, device, str(dtype), profile, tiling, repr(acc))
         loads = self.cache.loads
 
         def load():
@@ -159,6 +163,7 @@ class WanEngine:
 
         def prepare(pipe):
             pipe.set_progress_bar_config(disable=True)
+            self.speed = apply_acceleration(pipe, acc, self.models_root, self.log)
             if device == "cpu":
                 pipe.to("cpu")
             else:

@@ -24,6 +24,7 @@ class LoadKey:
     dtype: str
     profile: str  # the applied profile, "cpu" without a GPU
     tiling: bool
+    acceleration: str = ""  # speed options change the modules (hooks, LoRAs, compile): another key
 
 
 def load_pipeline(model: FoundModel, dtype, log=print):

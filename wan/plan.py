@@ -9,13 +9,14 @@ prompt starts at its own output frame.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from movement import build_prompt_schedule, build_schedules, camera_rates, describe_range
 from movement.guided import keyframe_images
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
 
+from .acceleration_settings import DISTILL, Acceleration
 from .continuity_settings import Continuity
 from .errors import PlanError
 from .registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
@@ -42,6 +43,7 @@ class PlanOptions:
     seed: int | None = None  # base seed; required when the settings say -1 (the shell draws it)
     lang: str = "en"
     continuity: Continuity | None = None  # how clips are joined (default: the standard preset)
+    acceleration: Acceleration | None = None  # speed options (default: the plain path)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class GenerationPlan:
     clips: tuple[Clip, ...]
     notes: tuple[str, ...] = field(default=())
     continuity: Continuity = field(default=Continuity())
+    acceleration: Acceleration = field(default=Acceleration())
     version: int = PLAN_VERSION
 
     @property
@@ -187,6 +190,10 @@ def _keyframe_spans(settings: DeforumSettings, window: int, fps: float) -> list[
 def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) -> GenerationPlan:
     mode, spec = resolve_model(options.mode, options.model, bool(settings.init_image))
     width, height, policy = plan_size(settings, spec, options.width, options.height)
+    distilled = DISTILL.get(options.acceleration.distill) if options.acceleration else None
+    if distilled:  # a step-distillation LoRA sets steps, guidance and shift together (explicit values win)
+        options = replace(options, **{k: v for k, v in zip(("steps", "guidance", "shift"), distilled[1:])
+                                      if getattr(options, k) is None})  # fmt: skip
     steps = options.steps if options.steps is not None else spec.steps
     if not 1 <= steps <= 1000:
         raise PlanError(f"steps must be 1..1000, got {steps}")
@@ -293,4 +300,5 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
         clips=tuple(clips),
         notes=tuple(notes),
         continuity=options.continuity or Continuity(),
+        acceleration=options.acceleration or Acceleration(),
     )

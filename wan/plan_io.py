@@ -14,6 +14,7 @@ from typing import Any
 
 from movement.settings import settings_from_text
 
+from .acceleration_settings import Acceleration
 from .continuity_settings import Continuity
 from .errors import PlanError
 from .plan import PLAN_VERSION, Clip, GenerationPlan
@@ -43,6 +44,7 @@ _OPTIONAL = {
     "notes": [],
     "version": PLAN_VERSION,
     "continuity": {},
+    "acceleration": {},
 }
 _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "source": (str,),
@@ -69,6 +71,7 @@ _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "notes": (list,),
     "version": (int,),
     "continuity": (dict,),
+    "acceleration": (dict,),
 }
 _FLOATS = {"fps_out", "guidance", "guidance_2", "shift", "motion_strength", "strength"}
 
@@ -109,6 +112,7 @@ def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
     clips = tuple(Clip(**_check(c, _CLIP_TYPES, f"{where}, clip {i}")) for i, c in enumerate(fields.pop("clips")))
     fields["notes"] = tuple(str(n) for n in fields["notes"])
     fields["continuity"] = _continuity(fields["continuity"], where)
+    fields["acceleration"] = _acceleration(fields["acceleration"], where)
     plan = GenerationPlan(clips=clips, **fields)
     validate_plan(plan, where)
     return plan
@@ -124,6 +128,22 @@ def _continuity(data: dict, where: str) -> Continuity:
         value.check()
     except (TypeError, ValueError) as exc:
         raise PlanError(f"continuity: {exc}", where=where) from None
+    return value
+
+
+def _acceleration(data: dict, where: str) -> Acceleration:
+    known = {f.name for f in dataclasses.fields(Acceleration)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PlanError(
+            f"acceleration: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}"
+        )
+    try:
+        loras = tuple((str(p), float(w)) for p, w in data.get("loras", ()))
+        value = Acceleration(**{**data, "loras": loras})
+        value.check()
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"acceleration: {exc}", where=where) from None
     return value
 
 

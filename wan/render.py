@@ -309,6 +309,7 @@ def render(
         seconds_in_pipeline=round(getattr(engine, "seconds_in_pipeline", 0.0), 3),
         seconds_loading=round(getattr(engine, "seconds_loading", 0.0), 3),
         continuity=dataclasses.asdict(plan.continuity),
+        speed=getattr(engine, "speed", []),
         joins=joiner.report if joiner else [],
         seams=meter.report(),
     )

@@ -87,3 +87,14 @@ def test_the_tab_lists_the_persistent_queue(tmp_path):
     queue.finish(job.id, "failed", "the disk is full")
     queue.close()
     assert queue_rows(str(tmp_path)) == [[job.id, "film", "failed", 0, 0, "the disk is full"]]
+
+
+def test_speed_controls_reach_the_plan():
+    choices = PlanChoices(width=64, height=48, step_cache="fbc", fp8=True, loras="a.safetensors:0.5, b.safetensors")
+    _, plan, _ = make_plan(str(EXAMPLES / "greenhouse_2d.txt"), choices)
+    acc = plan.acceleration
+    assert (acc.cache, acc.fp8, acc.loras) == ("fbc", True, (("a.safetensors", 0.5), ("b.safetensors", 1.0)))
+    distilled = make_plan(str(EXAMPLES / "greenhouse_2d.txt"), PlanChoices(distill="lightx2v"))[1]
+    assert (distilled.steps, distilled.guidance) == (4, 1.0)
+    with pytest.raises(WanWeaveError, match="LoRA weight 9"):
+        make_plan(str(EXAMPLES / "greenhouse_2d.txt"), PlanChoices(loras="a.safetensors:9"))

@@ -110,3 +110,15 @@ def test_a_broken_file_shows_an_error_and_the_app_stays_usable(page, tmp_path):
     page.click("#wan_weave_preview")  # the animatic: no model, exact length
     wait_for_progress(page, "done: 180 frames")
     assert page.locator("#wan_weave_video video").get_attribute("src").endswith(".mp4")
+
+
+def test_speed_options_from_the_tab(page, app):
+    load(page, EXAMPLES / "greenhouse_2d.txt")
+    page.click("text=Speed (recorded in the plan)")
+    page.click("#wan_weave_fp8 input")
+    page.wait_for_function("document.querySelector('#wan_weave_summary').innerText.includes('speed options on')")
+    page.click("#wan_weave_render")
+    wait_for_progress(page, "done: 180 frames", timeout=240_000)
+    folder = Path(page.locator("#wan_weave_output textarea").input_value())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert any(line.startswith("fp8 weights") for line in manifest["speed"])
