@@ -7,8 +7,10 @@ Builds WanTransformer3DModel from the official configs' shapes (random weights: 
 do not depend on the values), and times one denoising step with CFG (two passes) at 832x480x81
 (32,760 tokens) in bf16 for each attention backend / compile / step-cache setting; reports the
 achieved TFLOP/s from the analytic count (per pass: 30 layers x (8ND^2 + 4N^2D + 4ND^2 + 4MD^2 +
-4NMD + 4NDF) for the 1.3B), and the peak memory of a whole step per memory profile. Prints one JSON
-object. Targets (H100): <= 0.75 s per CFG step for the 1.3B.
+4NMD + 4NDF) for the 1.3B), the peak memory of each setting, and for the 1.3B the peak of a whole
+2-step clip (UMT5-XXL text encoder + transformer + VAE decode) per memory profile, and of a 5-clip
+run with 'low'. Prints one JSON object. Targets (H100): <= 0.75 s per CFG step for the 1.3B;
+1.3B peak <= 7 GB with 'low'; 5 clips' peak within 5% of one clip's.
 """
 
 from __future__ import annotations
@@ -80,6 +82,63 @@ def time_step(model, latents, text, repeats: int, sync) -> float:
     return (time.perf_counter() - start) / repeats
 
 
+UMT5_XXL = dict(vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+                relative_attention_num_buckets=32, pad_token_id=0, eos_token_id=1)  # fmt: skip
+
+
+def whole_pipeline(size: str, dtype):
+    """A WanPipeline of random full-size parts (text encoder, transformer, VAE) built in memory,
+    with our local tokenizer (its ids are valid for any vocabulary): for whole-clip peaks."""
+    import torch
+    from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    from wan import tiny_models
+
+    torch.manual_seed(0)
+    if size == "smoke":
+        text_encoder, vae = tiny_models._text_encoder(), tiny_models._vae()
+    else:
+        text_encoder, vae = UMT5EncoderModel(UMT5Config(**UMT5_XXL)).to(dtype), AutoencoderKLWan()
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    return WanPipeline(tokenizer=tiny_models._tokenizer(), text_encoder=text_encoder.eval(),
+                       transformer=build(size, "cpu", dtype), vae=vae.to(torch.float32).eval(), scheduler=scheduler)  # fmt: skip
+
+
+def profile_peaks(size: str, frames: int, width: int, height: int, gpu: bool, clips: int = 5) -> dict:
+    """Peak memory of a whole 2-step clip per memory profile, and of a `clips`-clip render with
+    'low' against one clip (the wan engine's own placement code)."""
+    import torch
+
+    from wan.engine_wan import _place
+    from wan.profiles import PROFILES
+
+    dtype = torch.bfloat16 if gpu else torch.float32
+    peaks = {}
+    for profile in PROFILES if gpu else ("cpu",):
+        pipe = whole_pipeline(size, dtype)
+        pipe.set_progress_bar_config(disable=True)
+        if gpu:
+            _place(pipe, torch, profile, profile in ("low", "minimal"))
+            torch.cuda.reset_peak_memory_stats()
+        runs = clips if profile in ("low", "cpu") else 1
+        first = None
+        for i in range(runs):
+            pipe(prompt="a lighthouse at night", height=height, width=width, num_frames=frames, num_inference_steps=2,
+                 guidance_scale=5.0, output_type="np")  # fmt: skip
+            if i == 0:
+                first = torch.cuda.max_memory_allocated() / 2**30 if gpu else None
+        row = {"peak_gib_one_clip": round(first, 2) if first is not None else None}
+        if runs > 1 and gpu:
+            row[f"peak_gib_{runs}_clips"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        row["clips_run"] = runs
+        peaks[profile] = row
+        del pipe
+        if gpu:
+            torch.cuda.empty_cache()
+    return peaks
+
+
 def settings_for(device: str) -> list[dict]:
     from diffusers.utils import is_flash_attn_available, is_sageattention_available
 
@@ -107,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=832)
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-profiles", action="store_true", help="skip the whole-clip peaks per memory profile")
     args = parser.parse_args(argv)
     import torch
     from diffusers import FirstBlockCacheConfig
@@ -151,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 del model
                 if device == "cuda":
                     torch.cuda.empty_cache()
+            if not args.no_profiles and size in ("smoke", "1.3b"):
+                entry["profiles"] = profile_peaks(size, frames, width, height, device == "cuda")
         except torch.OutOfMemoryError as exc:
             entry["skipped"] = f"out of memory: {str(exc).splitlines()[0]}"
         result["models"][size] = entry

@@ -35,6 +35,7 @@ def test_gpu_benchmark_smoke_runs_on_the_cpu():
     assert data["device"] == "cpu" and smoke["tokens"] == 3 * 4 * 4
     assert smoke["attention=native"]["seconds_per_cfg_step"] > 0 and smoke["attention=native"]["tflops"] > 0
     assert "attention=native+cache=fbc" in smoke
+    assert smoke["profiles"]["cpu"]["clips_run"] == 5  # the whole-pipeline path ran, five clips
 
 
 def test_the_flop_count_is_the_issues_566_tflop_per_step():
