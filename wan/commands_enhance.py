@@ -45,16 +45,23 @@ def add_enhance_command(commands: Any) -> None:
     p.set_defaults(handler=run_enhance)
 
 
-def enhance(plan: GenerationPlan, spec: str, models_root: str, args: argparse.Namespace, lang: str | None, log):
+def cache_folder(args: argparse.Namespace) -> str | None:
+    """The prompt cache folder the command line asks for; None: no cache."""
+    from prompt_enhance.cache import default_dir
+
+    return None if args.no_cache else (args.cache or default_dir())
+
+
+def enhance(plan: GenerationPlan, spec: str, models_root: str, cache_dir: str | None, lang: str | None, log):
     """(plan with enhanced prompts, [ClipPrompt], model name or None, why that model)."""
-    from prompt_enhance.cache import PromptCache, default_dir
+    from prompt_enhance.cache import PromptCache
     from prompt_enhance.enhance import apply, clip_images, enhance_plan
     from prompt_enhance.qwen import open_chat
 
     settings = plan_settings(plan)
     images = clip_images(plan, settings) if spec != "template" else {}
     chat, reason = open_chat(spec, models_root, bool(images), log)
-    cache = PromptCache(None if args.no_cache else (args.cache or default_dir()))
+    cache = PromptCache(cache_dir)
     try:
         prompts = enhance_plan(plan, chat, cache, images, lang, log)
     finally:
@@ -69,7 +76,9 @@ def run_enhance(args: argparse.Namespace) -> int:
     else:
         plan = build_plan(load_settings(args.input), PlanOptions(lang=args.lang or "en"))
     log = (lambda m: print(m, file=sys.stderr)) if args.json else print
-    plan, prompts, model, reason = enhance(plan, args.enhance, models_dir(args.models), args, args.lang, log)
+    plan, prompts, model, reason = enhance(
+        plan, args.enhance, models_dir(args.models), cache_folder(args), args.lang, log
+    )
     if args.out:
         from .render import write_text_atomic
 

@@ -13,7 +13,7 @@ from movement import load_settings
 
 from .cli_args import settings_command
 from .commands_continuity import add_continuity_options, continuity_from_args
-from .commands_enhance import add_enhance_option, enhance
+from .commands_enhance import add_enhance_option, cache_folder, enhance
 from .commands_speed import acceleration_from_args, add_speed_options
 from .discovery import models_dir
 from .errors import PlanError
@@ -194,7 +194,7 @@ def run_render(args: argparse.Namespace) -> int:
         plan = fill_missing(plan)
     else:
         spec = args.enhance or "template"
-        plan, _, model, reason = enhance(plan, spec, models_dir(args.models), args, None, print)
+        plan, _, model, reason = enhance(plan, spec, models_dir(args.models), cache_folder(args), None, print)
         if args.enhance is None:
             reason = "the default; --enhance auto asks a local Qwen model"
         print(f"prompts: {model or 'template'} ({reason})")

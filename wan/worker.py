@@ -16,7 +16,6 @@ loaded model between jobs (the next render starts at once); ending the process f
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -57,12 +56,13 @@ def _error(exc: BaseException) -> dict:
 
 
 def _enhance(plan, spec: str, models: str | None, channel: Channel, job_id):
+    from prompt_enhance.cache import default_dir
+
     from .commands_enhance import enhance
     from .discovery import models_dir
 
-    args = argparse.Namespace(no_cache=False, cache=None)
     log = lambda m: channel.send(job_id, "log", message=m)  # noqa: E731
-    return enhance(plan, spec, models_dir(models), args, None, log)
+    return enhance(plan, spec, models_dir(models), default_dir(), None, log)
 
 
 def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
