@@ -69,7 +69,7 @@ class QueueRunner:
         self._wake.set()
 
     def _loop(self) -> None:
-        from .worker_client import JobCancelled
+        from .batch import record_outcome
 
         while True:
             job = self.queue.next_job()
@@ -89,14 +89,7 @@ class QueueRunner:
                     self.queue.clip_done(job_id, event["clip"], event.get("file"))
 
             try:
-                result = self.worker.run(request, on_event)
-                self.queue.finish(job.id, "done", video=result["video"])
-            except JobCancelled:
-                self.queue.finish(job.id, "cancelled")
-            except WanWeaveError as exc:
-                self.queue.finish(job.id, "failed", exc.one_line())
-            except Exception as exc:  # the runner must outlive any one job
-                self.queue.finish(job.id, "failed", f"{type(exc).__name__}: {exc}")
+                record_outcome(self.queue, job, lambda r=request, e=on_event: self.worker.run(r, e)["video"], self.log)
             finally:
                 self.running = None
 
@@ -174,10 +167,7 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
         except WanWeaveError as exc:
             return JSONResponse({"error": exc.one_line()}, status_code=422)
         options = {k: v for k, v in data.get("options", {}).items() if k in ("engine", "profile")}
-        job = queue.add(name, "api", plan_json, options)
-        if not os.path.realpath(job.out).startswith(os.path.realpath(root) + os.sep):
-            queue.finish(job.id, "failed", "output folder outside the output root")  # cannot happen: belt and braces
-            return JSONResponse({"error": "bad output folder"}, status_code=422)
+        job = queue.add(name, "api", plan_json, options)  # safe_name keeps its folder inside the root
         runner.wake()
         return {"job_id": job.id}
 

@@ -64,33 +64,41 @@ def submit(queue: Queue, path: str, plan_options: PlanOptions, render_options: d
     return queue.add(os.path.basename(path), path, plan_to_json(plan), options)
 
 
-def run_job(queue: Queue, job: Job, log=print, cancel: threading.Event | None = None,
-            progress: Callable[[dict], None] | None = None) -> str:  # fmt: skip
-    """Render one job (resuming its finished clips); returns its final state."""
+def record_outcome(queue: Queue, job: Job, work: Callable[[], str | None], log=print) -> str:
+    """Run `work` (returns the video path) and record how the job ended: done, cancelled, or
+    failed with its one-line error. Nothing escapes: the queue goes on with the next job."""
+    from .worker_client import JobCancelled
+
     try:
-        plan = plan_from_dict(json.loads(job.payload), where=f"job {job.id}")
-        options = RenderOptions(**{k: v for k, v in job.options.items() if k in RENDER_KEYS}, resume=True)
-
-        def on_event(event: dict) -> None:
-            if event["event"] == "clip_done":
-                queue.clip_done(job.id, event["clip"], event.get("file"))
-            if progress:
-                progress({**event, "job": job.id})
-
-        result = render(plan, job.out, options, log=log, cancel=cancel, progress=on_event)
-    except RenderCancelled:
+        video = work()
+    except (RenderCancelled, JobCancelled):
         queue.finish(job.id, "cancelled")
         return "cancelled"
-    except WanWeaveError as exc:
-        queue.finish(job.id, "failed", exc.one_line())
-        log(f"job {job.id} ({job.name}) failed: {exc.one_line()}")
+    except Exception as exc:
+        error = exc.one_line() if isinstance(exc, WanWeaveError) else f"{type(exc).__name__}: {exc}"
+        queue.finish(job.id, "failed", error)
+        log(f"job {job.id} ({job.name}) failed: {error}")
         return "failed"
-    except Exception as exc:  # the queue goes on with the next job; the error stays with this one
-        queue.finish(job.id, "failed", f"{type(exc).__name__}: {exc}")
-        log(f"job {job.id} ({job.name}) failed: {type(exc).__name__}: {exc}")
-        return "failed"
-    queue.finish(job.id, "done", video=result.video)
+    queue.finish(job.id, "done", video=video)
     return "done"
+
+
+def run_job(queue: Queue, job: Job, log=print, cancel: threading.Event | None = None,
+            progress: Callable[[dict], None] | None = None) -> str:  # fmt: skip
+    """Render one job in this process (resuming its finished clips); returns its final state."""
+
+    def on_event(event: dict) -> None:
+        if event["event"] == "clip_done":
+            queue.clip_done(job.id, event["clip"], event.get("file"))
+        if progress:
+            progress({**event, "job": job.id})
+
+    def work() -> str:
+        plan = plan_from_dict(json.loads(job.payload), where=f"job {job.id}")
+        options = RenderOptions(**{k: v for k, v in job.options.items() if k in RENDER_KEYS}, resume=True)
+        return render(plan, job.out, options, log=log, cancel=cancel, progress=on_event).video
+
+    return record_outcome(queue, job, work, log)
 
 
 def run_queue(queue: Queue, log=print, cancel: threading.Event | None = None) -> dict[str, int]:

@@ -134,10 +134,6 @@ class Queue:
             )
         return self.get(cur.lastrowid)
 
-    def find(self, source: str, payload: str) -> Job | None:
-        rows = self._read("SELECT * FROM jobs WHERE source = ? AND payload = ?", (source, payload))
-        return self._job(rows[0]) if rows else None
-
     def get(self, job_id: int) -> Job | None:
         rows = self._read("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return self._job(rows[0]) if rows else None
