@@ -97,6 +97,7 @@ class WanEngine:
         self.profile_request = profile
         self.profile: str | None = None  # what was applied ("cpu" without a GPU), and why
         self.profile_reason = ""
+        self.vae_tiling = False
         self.model: FoundModel = find_model(models_root, plan.model, weights)
         self.cache = cache or SHARED
         self.models_root = models_root
@@ -148,6 +149,7 @@ class WanEngine:
         else:
             profile, tiling, reason = self._choose_profile(torch)
         self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
+        self.vae_tiling = tiling
         needed = {
             "i2v_chain": "WanImageToVideoPipeline",
             "flf2v_keyframes": "WanImageToVideoPipeline",
@@ -198,7 +200,7 @@ class WanEngine:
             except torch.OutOfMemoryError as exc:
                 self.seconds_in_pipeline += time.perf_counter() - started
                 spec = get_model(self.plan.model)
-                current = Attempt(self.profile or "auto", "tiling" in self.profile_reason, self.tile,
+                current = Attempt(self.profile or "auto", self.vae_tiling, self.tile,
                                   kwargs["width"], kwargs["height"], "")  # fmt: skip
                 step = next_attempt(current, self.allow_lower_resolution, spec.size_multiple if spec else 16)
                 record = {"error": str(exc).splitlines()[0][:200], "next": step.reason if step else None}
@@ -218,6 +220,7 @@ class WanEngine:
                         {"tile_sample_min_height": step.tile, "tile_sample_min_width": step.tile} if step.tile else {}
                     )
                     self.pipe.vae.enable_tiling(**tiles)
+                    self.vae_tiling = True
 
     def _set_shift(self, pipe) -> None:
         """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""

@@ -183,7 +183,6 @@ def render(
 
     save_manifest()
     started = time.perf_counter()
-    keep_clips = True  # every engine: the UI shows the latest finished clip, and nothing done is lost
     finished = [0]
     # Clip files are encoded on a writer thread while the next clip generates (the GPU works, a
     # CPU core encodes). A clip enters the manifest only once its files are on disk.
@@ -219,8 +218,8 @@ def render(
                 if should_fail("enospc", clip.index):
                     raise OSError(errno.ENOSPC, "No space left on device")
                 entry.update(save_frames(out_dir, clip.index, frames))
-                if keep_clips:
-                    entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
+                # Every engine keeps its clips: the UI shows the latest one, and nothing done is lost.
+                entry["file"] = _save_clip(out_dir, clip.index, frames, plan, options)
                 if options.save_frames:
                     _save_pngs(out_dir, clip.index, frames)
             except OSError as exc:

@@ -11,6 +11,7 @@ Flow is OpenCV's DIS on half-size grey frames; CIEDE2000 is scikit-image's.
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Sequence
 
@@ -18,7 +19,6 @@ import cv2
 import numpy as np
 
 FLOOR = 0.25  # grey levels: a near-static video's median step is noise; never divide by less
-_DIS = {}
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -29,10 +29,12 @@ def _grey(frame: np.ndarray) -> np.ndarray:
 
 def flow(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Dense flow on grey images: dst(x) ≈ src(x + flow(x))."""
-    dis = _DIS.get("fast")
-    if dis is None:
-        dis = _DIS["fast"] = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    return dis.calc(dst, src, None)
+    return _dis().calc(dst, src, None)
+
+
+@functools.lru_cache(maxsize=1)
+def _dis():
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
 
 
 def warp(image: np.ndarray, field: np.ndarray) -> np.ndarray:
