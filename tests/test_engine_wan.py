@@ -14,7 +14,7 @@ from wan.discovery import ModelNotFoundError, classify, discover, find_model
 from wan.engine_wan import WanEngine
 from wan.errors import RenderError
 from wan.plan import PlanOptions, build_plan
-from wan.video import probe
+from wan.video import probe, read_frames
 
 from .conftest import EXAMPLES, wan
 
@@ -82,15 +82,6 @@ def test_unknown_memory_profile_is_refused(tiny_models):
         WanEngine(plan, str(tiny_models), profile="turbo")
 
 
-def decoded(mp4: str) -> list[np.ndarray]:
-    cap, frames = cv2.VideoCapture(mp4), []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return frames
-        frames.append(frame)
-
-
 def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
     args = ["render", EXAMPLES / "harbor_3d.txt", "--engine", "wan", "--models", tiny_models, "--width", "64",
             "--height", "48", "--steps", "2", "--seed", "3", "--preset", "ultrafast"]  # fmt: skip
@@ -109,7 +100,7 @@ def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
         assert entry["seed"] >= 0 and entry["seconds"] > 0
     second = wan(*args, "--out", tmp_path / "b")
     assert second.returncode == 0, second.stderr
-    a, b = decoded(str(tmp_path / "a" / "harbor_3d.mp4")), decoded(str(tmp_path / "b" / "harbor_3d.mp4"))
+    a, b = read_frames(str(tmp_path / "a" / "harbor_3d.mp4"))[0], read_frames(str(tmp_path / "b" / "harbor_3d.mp4"))[0]
     assert len(a) == len(b) == 240 and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 

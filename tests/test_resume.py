@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from wan.queue_db import Queue
+from wan.video import read_frames
 
 from .conftest import EXAMPLES, ROOT, wan
 
@@ -31,19 +32,8 @@ def batch_args(models, out) -> list[str]:
             "--steps", "3", "--max-clip-frames", "17", "--preset", "ultrafast"]  # fmt: skip
 
 
-def decoded(path: Path) -> list[np.ndarray]:
-    import cv2
-
-    cap, frames = cv2.VideoCapture(str(path)), []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            return frames
-        frames.append(frame)
-
-
 def videos(root: Path) -> dict[str, list[np.ndarray]]:
-    return {p.parent.name: decoded(p) for p in sorted(root.glob("*/*.mp4"))}
+    return {p.parent.name: read_frames(str(p))[0] for p in sorted(root.glob("*/*.mp4"))}
 
 
 def popen(*args) -> subprocess.Popen:

@@ -93,7 +93,6 @@ def test_two_concurrent_jobs_run_one_after_the_other_inside_the_output_root(app)
         )
     (_a_start, a_end), (b_start, _b_end) = sorted(spans)
     assert a_end <= b_start  # never interleaved on the GPU
-    status, video = 0, None
     request = urllib.request.Request(f"{app[0]}{jobs[0]['output_url']}", headers={"Authorization": GOOD})
     with urllib.request.urlopen(request, timeout=30) as response:
         status, video = response.status, response.read()
