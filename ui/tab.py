@@ -106,14 +106,15 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
 
         threading.Thread(target=work, daemon=True).start()
         progress, latest = "starting the worker...", None
-        yield progress, latest, None, out if kind != "enhance" else "", ERROR_NONE, rows, st
+        folder = out if kind != "enhance" else ""
+        yield progress, latest, None, folder, ERROR_NONE, rows, st
         while (event := events.get()) is not None:
             text = S.progress_text(event)
             if event.get("event") == "clip_done" and event.get("file"):
                 latest = event["file"]
             if text:
                 progress = text
-                yield progress, latest, None, out if kind != "enhance" else "", ERROR_NONE, rows, st
+                yield progress, latest, None, folder, ERROR_NONE, rows, st
         if "error" in outcome:
             exc = outcome["error"]
             message = "cancelled: the finished clips are in the output folder" if isinstance(exc, JobCancelled) else ""

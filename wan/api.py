@@ -24,7 +24,8 @@ from .queue_db import Queue, safe_name
 
 PREFIX = "/wan-weave/v1"
 MAX_BODY = 1 << 20  # 1 MiB: a settings file is a few KiB
-OPTION_KEYS = ("engine", "profile", "model", "mode", "width", "height", "steps", "seed", "max_clip_frames", "overlap")
+RENDER_KEYS = ("engine", "profile")  # how to render; the rest are plan options
+PLAN_KEYS = ("model", "mode", "width", "height", "steps", "max_clip_frames", "overlap")
 JOB_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -78,7 +79,7 @@ class QueueRunner:
                 self._wake.clear()
                 continue
             self.running = job.id
-            options = {**{k: v for k, v in job.options.items() if k in ("engine", "profile")},
+            options = {**{k: v for k, v in job.options.items() if k in RENDER_KEYS},
                        "models_dir": self.models_dir, "resume": True}  # fmt: skip
             request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
 
@@ -118,8 +119,7 @@ def plan_json_for(body: dict) -> tuple[str, str]:
     if "plan" in body:
         return name, plan_to_json(plan_from_dict(body["plan"], where="the submitted plan"))
     settings = settings_from_mapping(body["settings"], source=f"{name}.txt")
-    plan_options = PlanOptions(**{k: options[k] for k in OPTION_KEYS[2:] if k in options and k != "seed"},
-                               seed=options.get("seed"))  # fmt: skip
+    plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"))
     return name, plan_to_json(plan_with_seed(settings, plan_options))
 
 
@@ -166,7 +166,7 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
             name, plan_json = plan_json_for(data)
         except WanWeaveError as exc:
             return JSONResponse({"error": exc.one_line()}, status_code=422)
-        options = {k: v for k, v in data.get("options", {}).items() if k in ("engine", "profile")}
+        options = {k: v for k, v in data.get("options", {}).items() if k in RENDER_KEYS}
         job = queue.add(name, "api", plan_json, options)  # safe_name keeps its folder inside the root
         runner.wake()
         return {"job_id": job.id}

@@ -159,6 +159,8 @@ def render(
     reuse = reusable_clips(out_dir, plan_json) if options.resume else {}
     if reuse:
         log(f"resuming: {len(reuse)} finished clip(s) on disk will be checked and reused")
+    elif options.resume:
+        log("resuming: no finished clips of this plan here; rendering every clip")
     write_text_atomic(plan_path, plan_json)
     manifest_path = os.path.join(out_dir, "manifest.json")
     video = os.path.join(out_dir, f"{plan.name}.mp4")
