@@ -245,13 +245,18 @@ def render(
         for future in written:  # a clip that could not be written stops the render now, not at the end
             if future.done() and future.exception() is not None:
                 raise future.exception()
-        entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed, "seconds": None, "file": None}
         if clip.index in reused:
             entry = {**reuse[clip.index], "reused": True}
         else:
-            entry["seconds"] = round(time.perf_counter() - clip_started[0], 3)
-            entry["peak_memory_mb"] = _peak_memory_mb()
-            entry["attempts"] = list(getattr(engine, "attempts", {}).get(clip.index, []))
+            entry = {
+                "index": clip.index,
+                "frames": len(frames),
+                "seed": clip.seed,
+                "seconds": round(time.perf_counter() - clip_started[0], 3),
+                "file": None,
+                "peak_memory_mb": _peak_memory_mb(),
+                "attempts": list(getattr(engine, "attempts", {}).get(clip.index, [])),
+            }
         finished[0] += 1
         written.append(writer.submit(save_clip, entry, clip, frames))
         log(f"clip {clip.index + 1}/{len(plan.clips)}: {clip.num_frames} frames at {plan.fps_model} fps")
