@@ -3,10 +3,11 @@
 from .errors import ExpressionError, SettingsError, WanWeaveError
 from .expr import compile_expression
 from .keyframes import evaluate_schedule, parse_keyframes
-from .motion import MOVEMENT_TYPES, MovementAnalysis, Segment, analyze, camera_rates, describe_range
+from .motion import MovementAnalysis, Segment, analyze, camera_rates, describe_range
 from .prompts import PromptSchedule, build_prompt_schedule
 from .series import Schedules, build_schedules
 from .settings import DeforumSettings, load_settings, settings_from_mapping, settings_from_text
+from .vocabulary import MOVEMENT_TYPES
 
 __all__ = [
     "MOVEMENT_TYPES",

@@ -19,26 +19,9 @@ import numpy as np
 
 from .errors import SettingsError
 from .series import Schedules
+from .vocabulary import DURATIONS, INTENSITIES, Movement
+from .wording import describe_en, describe_zh
 
-INTENSITIES = ("subtle", "gentle", "moderate", "strong")
-DURATIONS = ("brief", "extended", "sustained")
-MOVEMENT_TYPES = (
-    "static",
-    "pan_left",
-    "pan_right",
-    "tilt_up",
-    "tilt_down",
-    "roll_clockwise",
-    "roll_counterclockwise",
-    "dolly_in",
-    "dolly_out",
-    "truck_left",
-    "truck_right",
-    "pedestal_up",
-    "pedestal_down",
-    "zoom_in",
-    "zoom_out",
-)
 # Seconds of movement below which it is "brief", and from which it is "sustained".
 BRIEF_S, SUSTAINED_S = 1.5, 4.0
 # A direction that carries less than this share of an axis's travel in a range is noise.
@@ -96,16 +79,6 @@ class CameraRates:
     max_frames: int
     axes: tuple[Axis, ...]
     rates: tuple[np.ndarray, ...]
-
-
-@dataclass(frozen=True)
-class Movement:
-    type: str
-    intensity: str
-    duration: str
-    rate: float  # mean magnitude over the frames that move this way
-    unit: str
-    frames: int  # frames of the range that move this way
 
 
 @dataclass(frozen=True)
@@ -181,7 +154,6 @@ def classify_duration(seconds: float) -> str:
 
 def describe_range(rates: CameraRates, start: int, end: int) -> Segment:
     """Structured movements and wording for frames [start, end)."""
-    from .wording import describe_en, describe_zh
 
     if not 0 <= start < end <= rates.max_frames:
         raise ValueError(f"range [{start}, {end}) outside 0..{rates.max_frames}")

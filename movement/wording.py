@@ -6,7 +6,7 @@ rely on it. The first movement is the dominant one; the others are joined as sim
 
 from __future__ import annotations
 
-from .motion import Movement
+from .vocabulary import Movement
 
 _ADJ_EN = {"subtle": "subtle", "gentle": "slow", "moderate": "smooth", "strong": "fast"}
 _ADV_EN = {"subtle": "subtly", "gentle": "slowly", "moderate": "smoothly", "strong": "quickly"}
