@@ -19,9 +19,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from tests.synthetic_video import chunked, moving
-from wan.continuity import stitch
-from wan.continuity_settings import continuity_from
-from wan.seams import SeamMeter
+from wan.media.joins import stitch
+from wan.media.seams import SeamMeter
+from wan.plan.continuity import continuity_from
 
 
 def main(argv: list[str] | None = None) -> int:

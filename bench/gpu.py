@@ -93,7 +93,7 @@ def whole_pipeline(size: str, dtype):
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
     from transformers import UMT5Config, UMT5EncoderModel
 
-    from wan import tiny_models
+    from wan.testing import tiny_models
 
     torch.manual_seed(0)
     if size == "smoke":
@@ -110,8 +110,8 @@ def profile_peaks(size: str, frames: int, width: int, height: int, gpu: bool, cl
     'low' against one clip (the wan engine's own placement code)."""
     import torch
 
-    from wan.engine_wan import _place
-    from wan.profiles import PROFILES
+    from wan.engine.wan_engine import _place
+    from wan.plan.profiles import PROFILES
 
     dtype = torch.bfloat16 if gpu else torch.float32
     peaks = {}

@@ -22,8 +22,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from movement import settings_from_mapping
-from wan.plan import PlanOptions, build_plan
-from wan.render import RenderOptions, render
+from wan.plan.build import PlanOptions, build_plan
+from wan.render.request import RenderOptions
+from wan.render.runner import render
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="64x48")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
-    from wan.tiny_models import make_tiny_t2v
+    from wan.testing.tiny_models import make_tiny_t2v
 
     with tempfile.TemporaryDirectory() as tmp:
         make_tiny_t2v(os.path.join(tmp, "models", "wan2.1-t2v-tiny"))

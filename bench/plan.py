@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from movement import settings_from_mapping
 from movement.expr import clear_cache
-from wan.plan import PlanOptions, build_plan
+from wan.plan.build import PlanOptions, build_plan
 
 
 def film(frames: int) -> dict:
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = build_plan(settings, PlanOptions())
         times.append(time.perf_counter() - start)
 
-    from wan.preview import PreviewEngine
-    from wan.video import VideoSpec, write_mp4
+    from wan.engine.preview import PreviewEngine
+    from wan.media.video import VideoSpec, write_mp4
 
     short = settings_from_mapping({**film(args.preview_frames)}, source="bench.txt")
     small_plan = build_plan(short, PlanOptions())

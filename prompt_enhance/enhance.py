@@ -8,11 +8,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from wan.plan import Clip, GenerationPlan
+from wan.plan.build import Clip, GenerationPlan
 
 from . import system_prompts
 from .cache import PromptCache, cache_key, image_hash
@@ -37,16 +38,14 @@ class ClipPrompt:
         return data
 
 
-def clip_images(plan: GenerationPlan, settings) -> dict[int, list[np.ndarray]]:
+def clip_images(
+    plan: GenerationPlan, init: np.ndarray | None, anchors: Mapping[int, np.ndarray]
+) -> dict[int, list[np.ndarray]]:
     """The images a clip is conditioned on that exist before rendering: the init image for the
     first clip of i2v_chain / vace_continue, the first and last keyframes for flf2v_keyframes.
-    (Later chained clips start from frames not yet rendered: they are enhanced from text.)"""
-    from wan.images import cover, read_init_image, read_keyframes
-
-    image, _ = read_init_image(settings) if settings else (None, None)
-    init = cover(image, plan.width, plan.height) if image is not None else None
+    (Later chained clips start from frames not yet rendered: they are enhanced from text.) The
+    images come already read and fitted to the frame (the render's assets)."""
     if plan.mode == "flf2v_keyframes":
-        anchors = read_keyframes(settings, plan.width, plan.height)
         out = {}
         for clip in plan.clips:
             first = anchors.get(clip.start_frame, anchors.get(clip.start_frame - 1, init))

@@ -12,14 +12,14 @@ import json
 import os
 from dataclasses import dataclass
 
-from wan.errors import RenderError
+from .errors import EnhanceError
 
 TEXT_TYPES = ("qwen2", "qwen3")
 VISION_TYPES = ("qwen2_5_vl", "qwen2_vl")
 WORKING_GB = 1.5  # activations, KV cache for a 2k-token exchange, CUDA context
 
 
-class EnhancerError(RenderError):
+class EnhancerError(EnhanceError):
     """A prompt-enhancement model that cannot be used as asked."""
 
 

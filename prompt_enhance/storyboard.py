@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import jsonschema
 
-from wan.errors import RenderError
+from .errors import EnhanceError
 
 SCHEMA = {
     "type": "object",
@@ -61,7 +61,7 @@ SPEED = {"slow": 0.5, "slowly": 0.5, "gentle": 0.5, "gently": 0.5, "fast": 2.5, 
 CAMERA_KEYS = sorted({key for key, _ in MOVES.values()})
 
 
-class StoryboardError(RenderError):
+class StoryboardError(EnhanceError):
     """The storyboard could not be made."""
 
 

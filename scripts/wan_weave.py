@@ -59,7 +59,7 @@ def models_root() -> str:
     """Where the WebUI's Wan Weave looks for models (flag, then setting, then <models_path>/wan)."""
     from modules import paths, shared
 
-    from wan.discovery import webui_models_dir
+    from wan.models.discovery import webui_models_dir
 
     flag = getattr(shared.cmd_opts, "wan_weave_models_dir", None)
     return webui_models_dir(flag, shared.opts.data.get("wan_weave_models_dir"), paths.models_path)
@@ -110,7 +110,7 @@ def on_ui_tabs():
 
 
 def on_app_started(_demo, app) -> None:
-    """API routes under /wan-weave/v1: status, and the job queue (wan/api.py) once the tab exists."""
+    """API routes under /wan-weave/v1: status, and the job queue (wan/jobs/api.py) once the tab exists."""
     import wan
 
     def status():
@@ -122,7 +122,7 @@ def on_app_started(_demo, app) -> None:
     if blocks is not None:
         from modules import shared
 
-        from wan.api import QueueRunner, mount
+        from wan.jobs.api import QueueRunner, mount
 
         runner = QueueRunner(config.out_root, blocks.wan_weave_worker, config.models_dir)
         mount(app, runner, getattr(shared.cmd_opts, "api_auth", None))

@@ -47,7 +47,7 @@ def run_bench(script: str, *args: str) -> dict:
 def tiny_models(tmp_path_factory):
     """Every tiny WAN model, written once per session."""
     pytest.importorskip("diffusers")
-    from wan.tiny_models import make_tiny_models
+    from wan.testing.tiny_models import make_tiny_models
 
     root = tmp_path_factory.mktemp("models")
     make_tiny_models(str(root))
@@ -57,7 +57,7 @@ def tiny_models(tmp_path_factory):
 @pytest.fixture(scope="session")
 def single_files(tiny_models, tmp_path_factory):
     """A models folder with the tiny single-file transformers and the folders they complete from."""
-    from wan.tiny_models import make_tiny_single_files
+    from wan.testing.tiny_models import make_tiny_single_files
 
     root = tmp_path_factory.mktemp("single-files")
     for name in ("wan2.1-t2v-tiny", "wan2.2-t2v-a14b-tiny", "wan2.1-flf2v-tiny"):

@@ -1,7 +1,8 @@
 """Set up once, then lint and run every test: `python3 tools/test.py [pytest args]`.
 
-1. ruff and pytest in .venv (torch CPU, diffusers, transformers), tests/ui aside;
-2. tests/ui in .venv-ui (gradio 4.40, Playwright with Debian's chromium, no torch), whose worker
+1. ruff, the import contracts (lint-imports) and pytest in .venv (torch CPU, diffusers,
+   transformers): the tests that mirror the packages, tests/hosts aside;
+2. tests/hosts in .venv-ui (gradio 4.40, Playwright with Debian's chromium, no torch), whose worker
    runs in .venv: the two stacks of the WebUI;
 3. the core tests and the tab's build on Python 3.10 with numpy 1.26 and gradio 3.41.2 (A1111's
    stack) when a 3.10 interpreter is on this machine, and says so when it is not.
@@ -21,6 +22,18 @@ from devenv import ROOT, TORCH_PIN, ensure_venv  # tools/ is first on sys.path w
 
 PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3", "opencv-python-headless==4.10.0.84"]
 CHROMIUM = "/usr/bin/chromium"
+# The tests of the pure core and the tab's decisions, which must also pass on A1111's Python 3.10
+# stack (no torch there).
+CORE_TESTS = [
+    "tests/movement",
+    "tests/wan/plan",
+    "tests/wan/cli/test_cli.py",
+    "tests/wan/jobs/test_queue.py",
+    "tests/prompt_enhance/test_prompt_enhance.py",
+    "tests/prompt_enhance/test_storyboard.py",
+    "tests/ui/test_state.py",
+    "tests/bench/test_bench.py",
+]
 
 
 def ensure_chromium() -> bool:
@@ -64,7 +77,9 @@ def main(argv: list[str]) -> int:
     failures = []
     if run([py, "-m", "ruff", "check", "."]) != 0:
         failures.append("ruff")
-    code = run([py, "-m", "pytest", "--ignore=tests/ui", *(argv or ["-q"])])
+    if run([os.path.join(os.path.dirname(py), "lint-imports")]) != 0:  # the layering (pyproject.toml)
+        failures.append("import contracts (lint-imports)")
+    code = run([py, "-m", "pytest", "--ignore=tests/hosts", *(argv or ["-q"])])
     if code != 0:
         failures.append("pytest (no tests collected)" if code == 5 else "pytest")
     if argv:
@@ -74,7 +89,7 @@ def main(argv: list[str]) -> int:
     ui = str(ensure_venv("requirements-ui-test.txt", venv=ROOT / ".venv-ui"))
     if not ensure_chromium():
         failures.append(f"browser tests: {CHROMIUM} missing and apt could not install it")
-    code = run([ui, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/ui"], WAN_WEAVE_WORKER_PYTHON=py)
+    code = run([ui, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/hosts"], WAN_WEAVE_WORKER_PYTHON=py)
     if code != 0:
         failures.append("ui tests (gradio 4.40)" + (" (no tests collected)" if code == 5 else ""))
     py310 = find_python310()
@@ -92,9 +107,9 @@ def main(argv: list[str]) -> int:
                 "-q",
                 "-p",
                 "no:cacheprovider",
-                "tests/core",
-                "tests/ui/test_blocks.py",
-                "tests/ui/test_webui_glue.py",
+                *CORE_TESTS,
+                "tests/hosts/test_blocks.py",
+                "tests/hosts/test_webui_glue.py",
             ]
         )
         if code != 0:

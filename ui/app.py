@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from wan.discovery import ENV_MODELS, models_dir
+from wan.models.discovery import ENV_MODELS, models_dir
 
 
 def add_ui_command(commands) -> None:
@@ -28,9 +28,9 @@ def run_ui(args: argparse.Namespace) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        from wan.errors import RenderError
+        from ui.errors import AppError
 
-        raise RenderError("the app needs gradio", hint="run it with: python3 tools/run.py ui") from None
+        raise AppError("the app needs gradio", hint="run it with: python3 tools/run.py ui") from None
     from .tab import UIConfig, build_blocks
 
     out = os.path.abspath(args.out)
@@ -38,7 +38,7 @@ def run_ui(args: argparse.Namespace) -> int:
     config = UIConfig(models_dir=os.path.abspath(models_dir(args.models)), out_root=out,
                       worker_python=args.worker_python, deforum_roots=[os.path.abspath(d) for d in args.deforum_dir])  # fmt: skip
     blocks = build_blocks(config)
-    from wan.api import QueueRunner, mount
+    from wan.jobs.api import QueueRunner, mount
 
     runner = QueueRunner(out, blocks.wan_weave_worker, config.models_dir)  # the tab's worker: one GPU user
     try:

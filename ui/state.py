@@ -7,22 +7,19 @@ widgets' values and returns a new state plus what to display.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from movement import build_schedules, load_settings
+from movement import build_schedules
 from movement.errors import SettingsError, WanWeaveError
 from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
-from wan.acceleration_settings import Acceleration, parse_lora
-from wan.commands_plan import plan_with_seed
-from wan.continuity_settings import continuity_from
-from wan.plan import GenerationPlan, PlanOptions
-from wan.plan_io import plan_from_dict, plan_to_dict
+from wan.plan.build import GenerationPlan, PlanOptions, plan_with_seed
+from wan.plan.continuity import continuity_from
+from wan.plan.plan_json import plan_from_dict, plan_to_dict
+from wan.plan.speed import Acceleration, parse_lora
 
 COLUMNS = ["clip", "time (s)", "frames", "Deforum prompt", "camera", "prompt for WAN (edit me)", "seed"]
 DATATYPES = ["number", "str", "number", "str", "str", "str", "number"]
@@ -45,7 +42,7 @@ class PlanChoices:
     steps: int = 0  # 0: the model's
     width: int = 0  # 0 (with height 0): the model's native area at the settings' aspect ratio
     height: int = 0
-    continuity: str = "standard"  # a preset of wan/continuity_settings.py
+    continuity: str = "standard"  # a preset of wan/plan/continuity.py
     attention: str = "native"
     step_cache: str = "none"
     compile: bool = False
@@ -86,25 +83,31 @@ def settings_source(upload, path: str | None) -> str:
     raise SettingsError("no settings file", hint="upload a Deforum settings file, type its path, or use the latest run")
 
 
-def latest_deforum_settings(roots: list[str]) -> str:
-    """The newest `*_settings.txt` under Deforum's output folders, or Deforum's persistent
-    `deforum_settings.txt`, whichever is newer."""
-    found = []
-    for root in roots:
-        found += glob.glob(os.path.join(root, "**", "*_settings.txt"), recursive=True)
-        found += glob.glob(os.path.join(root, "deforum_settings.txt"))
-    if not found:
-        raise SettingsError(
-            f"no Deforum settings found under {', '.join(roots) or 'no folders'}",
-            hint="run Deforum once, or upload a settings file",
-        )
-    return max(found, key=os.path.getmtime)
-
-
-def make_plan(path: str, choices: PlanChoices) -> tuple[UIState, GenerationPlan, DeforumSettings]:
-    settings = load_settings(path)
+def plan_for(settings: DeforumSettings, choices: PlanChoices) -> tuple[UIState, GenerationPlan]:
     plan = plan_with_seed(settings, choices.options())
-    return UIState(path, plan_to_dict(plan)), plan, settings
+    return UIState(settings.source, plan_to_dict(plan)), plan
+
+
+@dataclass(frozen=True, eq=False)
+class CameraSeries:
+    """What the camera plot shows: each moving camera key over the film's seconds, and the clip starts."""
+
+    seconds: np.ndarray
+    values: dict[str, np.ndarray]  # key -> per-frame value, in the schedule's own units
+    boundaries: tuple[float, ...]  # seconds at which clips after the first start
+    duration_s: float
+
+
+def camera_series(settings: DeforumSettings, plan: GenerationPlan) -> CameraSeries:
+    keys = list(motion_inputs(settings.animation_mode))
+    seconds = np.arange(plan.max_frames) / plan.fps_out
+    bounds = tuple(c.start_frame / plan.fps_out for c in plan.clips[1:])
+    if not keys:
+        return CameraSeries(seconds, {}, bounds, plan.duration_s)
+    series = build_schedules(settings, keys).series
+    moving = [k for k in keys if float(np.ptp(series[k])) > 0 or float(np.abs(series[k]).max()) > 0]
+    values = {k: series[k].astype(float) for k in (moving or keys[:1])}
+    return CameraSeries(seconds, values, bounds, plan.duration_s)
 
 
 def plan_rows(plan: GenerationPlan) -> list[list]:
@@ -156,43 +159,6 @@ def summary(plan: GenerationPlan) -> str:
     )
 
 
-PLOT_W, PLOT_H, MARGIN, TOP, BOTTOM = 720, 240, 30, 34, 50  # TOP clears gradio's label
-COLOURS = [(230, 57, 70), (29, 53, 87), (42, 157, 143), (233, 196, 106), (244, 162, 97), (69, 123, 157),
-           (131, 56, 236)]  # fmt: skip
-
-
-def camera_plot(settings: DeforumSettings, plan: GenerationPlan) -> np.ndarray:
-    """The camera schedules over time (each scaled to its own range), clip boundaries as grey lines,
-    a legend of the keys that move: an RGB image, drawn with OpenCV (no plotting library needed)."""
-    keys = [k for k in motion_inputs(settings.animation_mode)]
-    image = np.full((PLOT_H, PLOT_W, 3), 255, np.uint8)
-    if not keys:
-        cv2.putText(image, "no camera motion in this mode", (MARGIN, PLOT_H // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                    (90, 90, 90), 1, cv2.LINE_AA)  # fmt: skip
-        return image
-    series = build_schedules(settings, keys).series
-    n = plan.max_frames
-    x = MARGIN + np.arange(n) * (PLOT_W - 2 * MARGIN) / max(1, n - 1)
-    for clip in plan.clips[1:]:
-        cx = int(MARGIN + clip.start_frame * (PLOT_W - 2 * MARGIN) / max(1, n - 1))
-        cv2.line(image, (cx, TOP), (cx, PLOT_H - BOTTOM), (200, 200, 200), 1)
-    moving = [k for k in keys if float(np.ptp(series[k])) > 0 or float(np.abs(series[k]).max()) > 0]
-    for i, key in enumerate(moving or keys[:1]):
-        values = series[key].astype(float)
-        lo, hi = float(values.min()), float(values.max())
-        span = hi - lo or 1.0
-        y = PLOT_H - BOTTOM - (values - lo) / span * (PLOT_H - TOP - BOTTOM) * (1 if hi > lo else 0.5)
-        points = np.stack([x, y], axis=1).astype(np.int32).reshape(-1, 1, 2)
-        colour = COLOURS[i % len(COLOURS)]
-        cv2.polylines(image, [points], False, colour, 2, cv2.LINE_AA)
-        cv2.putText(image, key, (MARGIN + 60 + 105 * (i % 5), PLOT_H - 24 + 14 * (i // 5)), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.4, colour, 1, cv2.LINE_AA)  # fmt: skip
-    cv2.putText(image, "0 s", (MARGIN, PLOT_H - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1, cv2.LINE_AA)
-    cv2.putText(image, f"{plan.duration_s:.1f} s", (PLOT_W - MARGIN - 30, PLOT_H - 30), cv2.FONT_HERSHEY_SIMPLEX, 0.4,
-                (90, 90, 90), 1, cv2.LINE_AA)  # fmt: skip
-    return image
-
-
 def progress_text(event: dict) -> str:
     if event.get("event") == "progress":
         eta = f", about {event['eta']:.0f} s left" if event.get("eta") is not None else ""
@@ -204,15 +170,3 @@ def progress_text(event: dict) -> str:
     return ""
 
 
-def queue_rows(root: str) -> list[list]:
-    """The persistent queue's jobs for the tab (the same queue `batch` and the API use)."""
-    from wan.queue_db import DB_NAME, Queue
-
-    if not os.path.isfile(os.path.join(root, DB_NAME)):
-        return []
-    queue = Queue(root)
-    try:
-        return [[j.id, j.name, j.state, j.attempts, len(queue.clips(j.id)), j.error or j.video or ""]
-                for j in queue.jobs()]  # fmt: skip
-    finally:
-        queue.close()

@@ -1,0 +1,118 @@
+"""Speed options on tiny models: each really changes the pipeline (hooks, backend, compile, fp8
+storage, LoRA with its weight, distillation preset), they combine, unavailable ones are clear
+errors, and with everything off the frames are bit-identical to a plain diffusers call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from movement import load_settings
+from tests.conftest import EXAMPLES, wan
+from wan.engine.wan_engine import WanEngine
+from wan.models.errors import ModelError
+from wan.models.loading import PipelineCache
+from wan.plan.build import PlanOptions, build_plan
+from wan.plan.speed import Acceleration
+
+torch = pytest.importorskip("torch")
+diffusers = pytest.importorskip("diffusers")
+pytest.importorskip("peft")
+
+
+def plan_with(acc: Acceleration | None = None, **options):
+    settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
+    return build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=3, acceleration=acc, **options))
+
+
+def engine(models, acc=None, **options) -> WanEngine:
+    e = WanEngine(plan_with(acc, **options), str(models), log=lambda m: None, cache=PipelineCache())
+    e._load()
+    return e
+
+
+def tiny_lora(models, path, seed: int = 0) -> str:
+    """A PEFT-format LoRA for the tiny transformer's attention projections (rank 2)."""
+    from safetensors.torch import save_file
+
+    transformer = diffusers.WanTransformer3DModel.from_pretrained(models / "wan2.1-t2v-tiny", subfolder="transformer")
+    g = torch.Generator().manual_seed(seed)
+    state = {}
+    for i, _ in enumerate(transformer.blocks):
+        for name in ("to_q", "to_k"):
+            linear = getattr(transformer.blocks[i].attn1, name)
+            key = f"transformer.blocks.{i}.attn1.{name}"
+            state[f"{key}.lora_A.weight"] = torch.randn(2, linear.in_features, generator=g)
+            state[f"{key}.lora_B.weight"] = torch.randn(linear.out_features, 2, generator=g)
+    save_file(state, str(path))
+    return str(path)
+
+
+def test_each_option_changes_the_pipeline(tiny_models, tmp_path):
+    t = engine(tiny_models, Acceleration(cache="fbc")).pipe.transformer
+    assert "fbc_leader_block_hook" in t.blocks[0]._diffusers_hook.hooks
+    t = engine(tiny_models, Acceleration(attention="_native_math")).pipe.transformer
+    assert str(t.blocks[0].attn1.processor._attention_backend).endswith("_NATIVE_MATH")
+    t = engine(tiny_models, Acceleration(compile=True)).pipe.transformer
+    assert all(block._compiled_call_impl is not None for block in t.blocks)
+    t = engine(tiny_models, Acceleration(fp8=True)).pipe.transformer
+    assert t.blocks[0].attn1.to_q.weight.dtype == torch.float8_e4m3fn
+    lora = tiny_lora(tiny_models, tmp_path / "style.safetensors")
+    e = engine(tiny_models, Acceleration(loras=((lora, 0.7),)))
+    assert e.pipe.get_active_adapters() == ["lora0"]
+    assert e.pipe.transformer.blocks[0].attn1.to_q.scaling["lora0"] == pytest.approx(0.7)
+    assert e.speed == ["LoRA style.safetensors x0.7"]
+
+
+def test_everything_off_is_bit_identical_to_plain_diffusers(tiny_models):
+    plan = plan_with()
+    clip = plan.clips[0]
+    ours = WanEngine(plan, str(tiny_models), log=lambda m: None, cache=PipelineCache()).render_clip(clip)
+    pipe = diffusers.WanPipeline.from_pretrained(tiny_models / "wan2.1-t2v-tiny")
+    pipe.vae = diffusers.AutoencoderKLWan.from_pretrained(tiny_models / "wan2.1-t2v-tiny", subfolder="vae")
+    out = pipe(prompt=clip.effective_prompt, negative_prompt=clip.negative_prompt or None, height=48, width=64,
+               num_frames=clip.num_frames, num_inference_steps=2, guidance_scale=plan.guidance,
+               generator=torch.Generator().manual_seed(clip.seed), output_type="np").frames[0]  # fmt: skip
+    plain = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in out]
+    assert all(np.array_equal(a, b) for a, b in zip(ours, plain))
+    cached = WanEngine(plan_with(Acceleration(cache="fbc", cache_threshold=0.5)), str(tiny_models),
+                       log=lambda m: None, cache=PipelineCache()).render_clip(clip)  # fmt: skip
+    assert not all(np.array_equal(a, b) for a, b in zip(ours, cached))  # the cache really skips work
+
+
+def test_unavailable_backend_is_a_clear_error(tiny_models):
+    with pytest.raises(ModelError, match="attention backend 'flash' is not available"):
+        engine(tiny_models, Acceleration(attention="flash"))
+
+
+def test_distill_preset_sets_steps_guidance_shift_and_loads_its_lora(tiny_models, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models / "wan2.1-t2v-tiny", models / "wan2.1-t2v-tiny")
+    (models / "loras").mkdir()
+    tiny_lora(tiny_models, models / "loras" / "wan_lightx2v_tiny.safetensors")
+    plan = build_plan(load_settings(EXAMPLES / "greenhouse_2d.txt"),
+                      PlanOptions(width=64, height=48, acceleration=Acceleration(distill="lightx2v")))  # fmt: skip
+    assert (plan.steps, plan.guidance, plan.shift) == (4, 1.0, 5.0)
+    e = WanEngine(plan, str(models), log=lambda m: None, cache=PipelineCache())
+    e._load()
+    assert e.speed == ["LoRA wan_lightx2v_tiny.safetensors x1"] and e.pipe.scheduler.config.flow_shift == 5.0
+    with pytest.raises(ModelError, match="no causvid LoRA"):
+        WanEngine(
+            plan_with(Acceleration(distill="causvid")), str(models), log=lambda m: None, cache=PipelineCache()
+        )._load()
+
+
+def test_options_combine_from_the_command_line(tiny_models, tmp_path):
+    lora = tiny_lora(tiny_models, tmp_path / "style.safetensors", seed=1)
+    out = tmp_path / "out"
+    result = wan("render", EXAMPLES / "greenhouse_2d.txt", "--engine", "wan", "--models", tiny_models, "--width", "64",
+                 "--height", "48", "--steps", "2", "--preset", "ultrafast", "--out", out, "--fp8", "--step-cache",
+                 "fbc", "--attention", "_native_math", "--lora", f"{lora}:0.5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "done" and len(manifest["speed"]) == 4
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["acceleration"]["loras"] == [[lora, 0.5]] and plan["acceleration"]["cache"] == "fbc"

@@ -1,0 +1,147 @@
+"""The tab's handlers: thin glue between the widgets, ui/state.py (which decides) and the generation
+worker (which renders). No gradio import: the layout lives in ui/tab.py."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from movement.errors import WanWeaveError
+from wan.jobs.client import JobCancelled, WorkerClient
+
+from . import deforum_files as files
+from . import state as S
+from .camera_plot import camera_plot
+
+ERROR_NONE = ""
+
+
+@dataclass
+class UIConfig:
+    models_dir: str
+    out_root: str
+    worker_python: str | None = None
+    profile: str = "auto"
+    enhancer: str = "template"
+    deforum_roots: list[str] = field(default_factory=list)
+    before_render: object = None  # callable: the WebUI unloads its checkpoint here
+
+
+def error_text(exc: BaseException) -> str:
+    text = exc.one_line() if isinstance(exc, WanWeaveError) else f"{type(exc).__name__}: {exc}"
+    return f"**Error:** {text}"
+
+
+class TabHandlers:
+    def __init__(self, config: UIConfig, worker: WorkerClient) -> None:
+        self.config, self.worker = config, worker
+
+    # Loading: (state, table rows, camera plot, summary, path, error)
+    def load(self, upload, path, latest_flag, model, mode, steps, width, height, joining, *speed):
+        try:
+            if latest_flag:
+                source = files.latest_deforum_settings(self.config.deforum_roots)
+            else:
+                source = S.settings_source(upload, path)
+            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed)
+            st, plan, settings = files.make_plan(source, choices)
+            plot = camera_plot(S.camera_series(settings, plan))
+            return st, S.plan_rows(plan), plot, S.summary(plan), source, ERROR_NONE
+        except Exception as exc:  # shown in the page; the app stays usable
+            return S.UIState(), [], None, "", path or "", error_text(exc)
+
+    def load_upload(self, upload, *choices):
+        if upload is None:
+            return S.UIState(), [], None, "", "", ERROR_NONE
+        return self.load(upload, None, False, *choices)
+
+    def load_path(self, path, *choices):
+        return self.load(None, path, False, *choices)
+
+    def load_latest(self, *choices):
+        return self.load(None, None, True, *choices)
+
+    def replan(self, st, *choices):
+        if not st.settings_path:
+            return st, [], None, "", ERROR_NONE
+        result = self.load(None, st.settings_path, False, *choices)
+        return result[0], result[1], result[2], result[3], result[5]
+
+    # Jobs: each yields (progress, latest clip, video, output folder, error, table rows, state)
+    def preview(self, st, rows, profile):
+        yield from self.run("render", st, rows, "preview", profile, "template")
+
+    def enhance(self, st, rows, enhancer):
+        yield from self.run("enhance", st, rows, "wan", "auto", enhancer)
+
+    def render(self, st, rows, engine, profile, enhancer):
+        yield from self.run("render", st, rows, engine, profile, enhancer)
+
+    def cancel(self) -> str:
+        return "cancelling after the current step..." if self.worker.cancel() else "nothing to cancel"
+
+    def run(self, kind, st, rows, engine, profile, enhancer) -> Iterator[tuple]:
+        try:
+            st = S.apply_rows(st, rows)
+            plan = st.plan_value()
+            if plan is None:
+                raise WanWeaveError("load a settings file first")
+        except Exception as exc:
+            yield "", None, None, "", error_text(exc), rows, st
+            return
+        out = os.path.join(self.config.out_root, f"{plan.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        job = self._job(kind, st, out, engine, profile, enhancer)
+        outcome: dict = {}
+        latest = None
+        folder = out if kind != "enhance" else ""
+        for progress, latest in self._stream(job, outcome):
+            yield progress, latest, None, folder, ERROR_NONE, rows, st
+        yield self._finish(kind, outcome, latest, out, rows, st)
+
+    def _job(self, kind, st, out, engine, profile, enhancer) -> dict:
+        if kind == "enhance":
+            return {"type": "enhance", "plan": st.plan, "enhance": enhancer, "models": self.config.models_dir}
+        if engine == "wan" and callable(self.config.before_render):
+            self.config.before_render()
+        options = {"engine": engine, "models_dir": self.config.models_dir, "profile": profile}
+        return {"type": "render", "plan": st.plan, "out": out, "options": options,
+                "enhance": enhancer if enhancer != "template" else None}  # fmt: skip
+
+    def _stream(self, job: dict, outcome: dict) -> Iterator[tuple[str, str | None]]:
+        """(progress line, latest clip file) as the worker reports; fills `outcome` at the end."""
+        events: queue.Queue = queue.Queue()
+
+        def work():
+            try:
+                outcome["result"] = self.worker.run(job, events.put)
+            except Exception as exc:
+                outcome["error"] = exc
+            events.put(None)
+
+        threading.Thread(target=work, daemon=True).start()
+        progress, latest = "starting the worker...", None
+        yield progress, latest
+        while (event := events.get()) is not None:
+            text = S.progress_text(event)
+            if event.get("event") == "clip_done" and event.get("file"):
+                latest = event["file"]
+            if text:
+                progress = text
+                yield progress, latest
+
+    def _finish(self, kind, outcome: dict, latest, out, rows, st) -> tuple:
+        if "error" in outcome:
+            exc = outcome["error"]
+            message = "cancelled: the finished clips are in the output folder" if isinstance(exc, JobCancelled) else ""
+            return message or "stopped", latest, None, out, "" if message else error_text(exc), rows, st
+        result = outcome["result"]
+        if kind == "enhance":
+            st = S.UIState(st.settings_path, result["plan"])
+            model = result.get("model") or "template"
+            return f"prompts written ({model})", None, None, "", ERROR_NONE, S.plan_rows(st.plan_value()), st
+        done = f"done: {result['frames']} frames in {result['seconds']:.1f} s"
+        return done, latest, result["video"], os.path.dirname(result["video"]), ERROR_NONE, rows, st

@@ -1,0 +1,342 @@
+"""The WAN engine: runs each clip of a plan through a diffusers pipeline.
+
+Loads lazily, once per render; the folder comes from discovery (configs, not names). Frames come
+back as uint8 arrays and go straight to the resampler: nothing is re-read from an encoded file.
+
+Modes so far: `t2v` (WanPipeline), `i2v_chain` (WanImageToVideoPipeline: the first clip starts
+from the init image, every later clip from the previous clip's frame just before its start) and
+`vace_continue` (WanVACEPipeline: the previous clip's last `overlap` frames are known frames, mask 0,
+and the rest is generated, mask 1; the first clip starts from the init image when there is one) and
+`flf2v_keyframes` (WanImageToVideoPipeline with `last_image`: each clip flies from its first frame,
+an anchor, the previous clip's frame or the init image, to the Guided Images anchor at its end).
+Carried frames are the arrays themselves.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from wan.engine.assets import NO_ASSETS, RenderAssets
+from wan.engine.errors import EngineError
+from wan.engine.faults import should_fail
+from wan.engine.protocol import EngineReport, StepCallback
+from wan.models.discovery import FoundModel, find_model
+from wan.models.loading import SHARED, LoadKey, PipelineCache, load_pipeline
+from wan.models.speed import apply as apply_acceleration
+from wan.plan.build import Clip, GenerationPlan
+from wan.plan.profiles import PROFILES, choose_profile
+from wan.plan.registry import get_model
+from wan.plan.timeline import model_index
+
+SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
+GRAY = 127
+
+
+def _place(pipe, torch, profile: str, tiling: bool) -> None:
+    """Put a pipeline on the GPU as the memory profile says (see wan/plan/profiles.py)."""
+    if profile == "full":
+        pipe.to("cuda")
+    elif profile == "balanced":
+        pipe.enable_model_cpu_offload()
+    elif profile == "low":
+        for name in ("transformer", "transformer_2"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                module.enable_group_offload(
+                    onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
+                    offload_type="leaf_level", use_stream=True,
+                )  # fmt: skip
+        for name in ("text_encoder", "image_encoder", "vae"):
+            module = getattr(pipe, name, None)
+            if module is not None:
+                module.to("cuda")
+    else:
+        pipe.enable_sequential_cpu_offload()
+    if tiling:
+        pipe.vae.enable_tiling()
+
+
+def carried_frame_indices(previous: Clip, clip: Clip, fps_out: float, fps_model: int, count: int) -> list[int]:
+    """The previous clip's frames at the `count` model frames just before `clip` starts."""
+    start = model_index(clip.start_frame - previous.start_frame, fps_out, fps_model, previous.overlap)
+    return [min(previous.num_frames - 1, max(0, start - count + j)) for j in range(count)]
+
+
+def carried_frame_index(previous: Clip, clip: Clip, fps_out: float, fps_model: int) -> int:
+    """The previous clip's frame shown one model frame before `clip` starts (its conditioning image)."""
+    return carried_frame_indices(previous, clip, fps_out, fps_model, 1)[0]
+
+
+class WanEngine:
+    name = "wan"
+
+    def __init__(
+        self,
+        plan: GenerationPlan,
+        models_root: str,
+        assets: RenderAssets = NO_ASSETS,
+        *,
+        log=print,
+        profile: str = "auto",
+        weights: str | None = None,
+        cache: PipelineCache | None = None,
+        allow_lower_resolution: bool = False,
+    ):
+        if plan.mode not in SUPPORTED_MODES:
+            raise EngineError(
+                f"the wan engine does not render mode {plan.mode!r} yet",
+                hint=f"use --mode {' or '.join(SUPPORTED_MODES)}, or --engine preview",
+            )
+        if profile not in ("auto", *PROFILES):
+            raise EngineError(f"unknown memory profile {profile!r}", hint=f"use auto or one of {', '.join(PROFILES)}")
+        self.plan = plan
+        self.log = log
+        self.profile_request = profile
+        self.profile: str | None = None  # what was applied ("cpu" without a GPU), and why
+        self.profile_reason = ""
+        self.vae_tiling = False
+        self.model: FoundModel = find_model(models_root, plan.model, weights)
+        self.cache = cache or SHARED
+        self.models_root = models_root
+        self.speed: list[str] = []  # the speed options applied, in words
+        self.warnings: list[str] = []
+        self.pipe = None
+        self.seconds_in_pipeline = 0.0
+        self.seconds_loading = 0.0
+        self.attempts: dict[int, list[dict]] = {}  # per clip: out-of-memory recoveries
+        self.tile: int | None = None
+        self.allow_lower_resolution = allow_lower_resolution
+        self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
+        self.init_image = None
+        self.anchors = assets.keyframes
+        self.previous: tuple[Clip, list[np.ndarray]] | None = None
+        if plan.mode == "i2v_chain":
+            self.init_image = assets.require_init("i2v_chain")
+        elif plan.mode == "flf2v_keyframes":
+            self.init_image = assets.optional_init()
+            if 0 not in self.anchors and self.init_image is None:
+                raise EngineError(
+                    "flf2v_keyframes needs a first image: an init_images key at frame 0 or an init image",
+                    hint='add "0": "first.png" to init_images, or set use_init and init_image',
+                )
+        elif plan.mode == "vace_continue":
+            self.init_image = assets.optional_init()
+
+    def _load(self):
+        try:
+            import diffusers  # noqa: F401
+            import torch
+        except ImportError as exc:
+            raise EngineError(
+                f"the wan engine needs torch and diffusers ({exc.name} is missing)",
+                hint="pip install -r requirements-worker.txt",
+            ) from None
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        if device == "cpu":
+            profile, tiling, reason = "cpu", False, "no GPU: everything runs on the CPU (profiles apply to GPUs)"
+        else:
+            profile, tiling, reason = self._choose_profile(torch)
+        self.profile, self.profile_reason = profile, reason + ("; VAE tiling on" if tiling else "")
+        self.vae_tiling = tiling
+        needed = {
+            "i2v_chain": "WanImageToVideoPipeline",
+            "flf2v_keyframes": "WanImageToVideoPipeline",
+            "vace_continue": "WanVACEPipeline",
+        }.get(self.plan.mode, self.model.pipeline)
+        acc = self.plan.acceleration
+        key = LoadKey(self.model.path, self.model.files, device, str(dtype), profile, tiling, repr(acc))
+        loads = self.cache.loads
+
+        def load():
+            self.log(f"loading {self.model.name} from {self.model.source} on {device}")
+            return load_pipeline(self.model, dtype, self.log)
+
+        def prepare(pipe):
+            pipe.set_progress_bar_config(disable=True)
+            self.speed = apply_acceleration(pipe, acc, self.models_root, self.log)
+            if device == "cpu":
+                pipe.to("cpu")
+            else:
+                _place(pipe, torch, profile, tiling)
+
+        started = time.perf_counter()
+        self.pipe = self.cache.get(key, needed, load, prepare, self.log)
+        self.seconds_loading += time.perf_counter() - started
+        if self.cache.loads == loads:
+            self.log(f"{self.model.name} is already loaded: reusing it")
+        self._set_shift(self.pipe)
+        self.pipeline_class = type(self.pipe).__name__
+        self.log(f"memory profile {self.profile}: {self.profile_reason}")
+        return self.pipe
+
+    def _call_with_recovery(self, clip: Clip, kwargs: dict):
+        """The pipeline call; out of GPU memory, the recovery plan picks the next step (a lower
+        profile, smaller VAE tiles, a lower resolution if allowed), reloads and retries. Every
+        attempt is recorded for the manifest."""
+        import torch
+
+        from wan.plan.recovery import Attempt, next_attempt
+
+        while True:
+            started = time.perf_counter()
+            try:
+                if should_fail("oom", clip.index):
+                    raise torch.OutOfMemoryError("CUDA out of memory (injected by WAN_WEAVE_FAULT)")
+                result = self.pipe(**kwargs)
+                self.seconds_in_pipeline += time.perf_counter() - started
+                return result
+            except torch.OutOfMemoryError as exc:
+                self.seconds_in_pipeline += time.perf_counter() - started
+                spec = get_model(self.plan.model)
+                current = Attempt(self.profile or "auto", self.vae_tiling, self.tile,
+                                  kwargs["width"], kwargs["height"], "")  # fmt: skip
+                step = next_attempt(current, self.allow_lower_resolution, spec.size_multiple if spec else 16)
+                record = {"error": str(exc).splitlines()[0][:200], "next": step.reason if step else None}
+                self.attempts.setdefault(clip.index, []).append(record)
+                if step is None:
+                    raise EngineError(
+                        f"clip {clip.index} ran out of GPU memory even with '{current.profile}' and small VAE tiles",
+                        hint="lower the resolution or the frames per clip, or allow a lower resolution",
+                    ) from None
+                self.log(f"clip {clip.index}: {step.reason}")
+                self.profile_request, self.tile = step.profile, step.tile
+                kwargs.update(width=step.width, height=step.height)
+                self.cache.clear()
+                self.pipe = self._load()
+                if step.vae_tiling and self.pipe.vae is not None:
+                    tiles = (
+                        {"tile_sample_min_height": step.tile, "tile_sample_min_width": step.tile} if step.tile else {}
+                    )
+                    self.pipe.vae.enable_tiling(**tiles)
+                    self.vae_tiling = True
+
+    def _set_shift(self, pipe) -> None:
+        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
+        config = pipe.scheduler.config
+        key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
+        if key is None:
+            self.warnings.append(
+                f"{type(pipe.scheduler).__name__} has no shift: --shift {self.plan.shift:g} not applied"
+            )
+            return
+        if config[key] != self.plan.shift:
+            pipe.scheduler = type(pipe.scheduler).from_config(config, **{key: self.plan.shift})
+
+    def _choose_profile(self, torch) -> tuple[str, bool, str]:
+        if self.profile_request != "auto":
+            return self.profile_request, self.profile_request in ("low", "minimal"), "asked for"
+        spec = get_model(self.plan.model)
+        frames = max(c.num_frames for c in self.plan.clips)
+        free, _ = torch.cuda.mem_get_info()
+        choice = choose_profile(spec, free / 2**30, self.plan.width, self.plan.height, frames)
+        return choice.profile, choice.vae_tiling, choice.reason
+
+    def known_frames(self, clip: Clip) -> list[np.ndarray]:
+        """VACE continuation: the previous clip's tail (or the init image for the first clip)."""
+        if self.previous is None:
+            return [self.init_image] if self.init_image is not None else []
+        previous, frames = self.previous
+        count = max(1, clip.overlap)
+        return [frames[k] for k in carried_frame_indices(previous, clip, self.plan.fps_out, self.plan.fps_model, count)]
+
+    def conditioning_image(self, clip: Clip) -> np.ndarray:
+        if self.previous is None:
+            return self.init_image
+        previous, frames = self.previous
+        return frames[carried_frame_index(previous, clip, self.plan.fps_out, self.plan.fps_model)]
+
+    def continue_from(self, clip: Clip, frames: list[np.ndarray]) -> None:
+        self.previous = (clip, frames)
+
+    def report(self) -> EngineReport:
+        return EngineReport(
+            model_path=self.model.source,
+            profile=self.profile,
+            profile_reason=self.profile_reason,
+            seconds_in_pipeline=self.seconds_in_pipeline,
+            seconds_loading=self.seconds_loading,
+            speed=tuple(self.speed),
+            attempts={k: tuple(v) for k, v in self.attempts.items()},
+        )
+
+    def render_clip(self, clip: Clip, on_step: StepCallback | None = None) -> list[np.ndarray]:
+        import torch
+
+        pipe = self.pipe or self._load()
+        kwargs = dict(
+            prompt=clip.effective_prompt,
+            negative_prompt=clip.negative_prompt or None,
+            height=self.plan.height,
+            width=self.plan.width,
+            num_frames=clip.num_frames,
+            num_inference_steps=self.plan.steps,
+            guidance_scale=self.plan.guidance,
+            generator=torch.Generator(device="cpu").manual_seed(clip.seed),
+            output_type="np",
+        )
+        if self.plan.guidance_2 is not None and getattr(pipe, "transformer_2", None) is not None:
+            kwargs["guidance_scale_2"] = self.plan.guidance_2  # the low-noise expert's guidance (Wan 2.2 A14B)
+        from PIL import Image
+
+        if self.plan.mode == "i2v_chain":
+            image = self.conditioning_image(clip)
+            kwargs["image"] = Image.fromarray(image)
+            self.calls.append({"clip": clip.index, "image": image})
+        elif self.plan.mode == "flf2v_keyframes":
+            first = self.anchors.get(clip.start_frame)
+            if first is None:
+                first = self.conditioning_image(clip)
+            # The plan ends every clip on a keyframe (the film's last one sits at max_frames - 1).
+            last = self.anchors.get(clip.end_frame, self.anchors.get(clip.end_frame - 1))
+            if last is None:
+                raise EngineError(f"no keyframe image at the end of clip {clip.index} (frame {clip.end_frame})")
+            kwargs["image"] = Image.fromarray(first)
+            kwargs["last_image"] = Image.fromarray(last)
+            self.calls.append({"clip": clip.index, "image": first, "last_image": last})
+        elif self.plan.mode == "vace_continue":
+            known = self.known_frames(clip)
+            if known:
+                blank = np.full((self.plan.height, self.plan.width, 3), GRAY, np.uint8)
+                video = known + [blank] * (clip.num_frames - len(known))
+                mask = [0] * len(known) + [255] * (clip.num_frames - len(known))
+                kwargs["video"] = [Image.fromarray(f) for f in video]
+                kwargs["mask"] = [Image.new("L", (self.plan.width, self.plan.height), m) for m in mask]
+            if self.init_image is not None:
+                # The init image is the film's reference: handed to every clip, it holds the subject
+                # steady across joins (VACE reference_images).
+                kwargs["reference_images"] = [Image.fromarray(self.init_image)]
+            self.calls.append(
+                {
+                    "clip": clip.index,
+                    "known": known,
+                    "mask": [m == 0 for m in mask] if known else [],
+                    "reference": self.init_image if self.init_image is not None else None,
+                }
+            )
+        else:
+            self.calls.append({"clip": clip.index})
+        if on_step is not None:
+
+            def step_end(pipeline, step, timestep, callback_kwargs):
+                on_step(clip, step + 1, self.plan.steps)
+                return callback_kwargs
+
+            kwargs["callback_on_step_end"] = step_end
+        self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
+        self.calls[-1]["prompt"] = kwargs["prompt"]
+        result = self._call_with_recovery(clip, kwargs)
+        frames = np.asarray(result.frames[0])
+        if frames.shape[1:3] != (self.plan.height, self.plan.width):  # a lower resolution after an OOM
+            import cv2
+
+            frames = np.stack([cv2.resize(f, (self.plan.width, self.plan.height)) for f in frames])
+        if frames.shape[0] != clip.num_frames:
+            raise EngineError(
+                f"the pipeline returned {frames.shape[0]} frames for clip {clip.index}, asked {clip.num_frames}"
+            )
+        out = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
+        self.previous = (clip, out)
+        return out

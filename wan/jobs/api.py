@@ -1,0 +1,207 @@
+"""The REST API, `/wan-weave/v1`, mounted in the WebUI (`on_app_started`) and in the standalone app.
+
+Jobs go into the persistent queue (queue.py) in the output root; one runner thread hands them,
+one at a time, to the generation worker that the tab also uses, so two submissions never share the
+GPU. Bodies are limited in size and checked against a JSON schema; job folders get sanitised names
+inside the output root; `--api-auth user:pass[,user:pass]` (the WebUI's flag) turns on HTTP Basic
+auth. FastAPI publishes the OpenAPI schema at /openapi.json.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route functions' annotations as objects.
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import threading
+
+import jsonschema
+
+from movement.errors import WanWeaveError
+from wan.jobs.queue import Queue, safe_name
+
+PREFIX = "/wan-weave/v1"
+MAX_BODY = 1 << 20  # 1 MiB: a settings file is a few KiB
+RENDER_KEYS = ("engine", "profile")  # how to render; the rest are plan options
+PLAN_KEYS = ("model", "mode", "width", "height", "steps", "max_clip_frames", "overlap")
+JOB_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "maxLength": 200},
+        "settings": {"type": "object"},
+        "plan": {"type": "object"},
+        "options": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "engine": {"enum": ["wan", "preview"]},
+                "profile": {"enum": ["auto", "full", "balanced", "low", "minimal"]},
+                "model": {"type": "string"},
+                "mode": {"type": "string"},
+                "width": {"type": "integer", "minimum": 16, "maximum": 4096},
+                "height": {"type": "integer", "minimum": 16, "maximum": 4096},
+                "steps": {"type": "integer", "minimum": 1, "maximum": 1000},
+                "seed": {"type": "integer", "minimum": -1},
+                "max_clip_frames": {"type": "integer", "minimum": 5},
+                "overlap": {"type": "integer", "minimum": 0},
+            },
+        },
+    },
+    "oneOf": [{"required": ["settings"]}, {"required": ["plan"]}],
+}
+
+
+class QueueRunner:
+    """Runs the queue's jobs one at a time through the worker; wakes up on each submission."""
+
+    def __init__(self, root: str, worker, models_dir: str, log=print):
+        self.queue = Queue(root)
+        self.worker, self.models_dir, self.log = worker, models_dir, log
+        self.progress: dict[int, dict] = {}
+        self.running: int | None = None
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="wan-weave-queue")
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        from wan.jobs.outcome import record_outcome
+
+        while True:
+            job = self.queue.next_job()
+            if job is None:
+                self._wake.wait(timeout=5)
+                self._wake.clear()
+                continue
+            self.running = job.id
+            options = {**{k: v for k, v in job.options.items() if k in RENDER_KEYS},
+                       "models_dir": self.models_dir, "resume": True}  # fmt: skip
+            request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
+
+            def on_event(event, job_id=job.id):
+                if event.get("event") in ("progress", "clip_done"):
+                    self.progress[job_id] = {k: event.get(k) for k in ("clip", "clips", "step", "steps", "eta")}
+                if event.get("event") == "clip_done":
+                    self.queue.clip_done(job_id, event["clip"], event.get("file"))
+
+            try:
+                record_outcome(self.queue, job, lambda r=request, e=on_event: self.worker.run(r, e)["video"], self.log)
+            finally:
+                self.running = None
+
+    def cancel(self, job_id: int) -> bool:
+        if self.running == job_id:
+            self.worker.cancel()
+            return True
+        return self.queue.cancel(job_id)
+
+
+def parse_auth(spec: str | None) -> dict[str, str]:
+    pairs = [p.split(":", 1) for p in (spec or "").split(",") if ":" in p]
+    return {user.strip(): password for user, password in pairs}
+
+
+def plan_json_for(body: dict) -> tuple[str, str]:
+    """(name, plan JSON) for a submission; WanWeaveError when the settings or plan are not valid."""
+    from movement import settings_from_mapping
+    from wan.plan.build import PlanOptions, plan_with_seed
+    from wan.plan.plan_json import plan_from_dict, plan_to_json
+
+    name = safe_name(body.get("name") or "api-job")
+    options = body.get("options", {})
+    if "plan" in body:
+        return name, plan_to_json(plan_from_dict(body["plan"], where="the submitted plan"))
+    settings = settings_from_mapping(body["settings"], source=f"{name}.txt")
+    plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"))
+    return name, plan_to_json(plan_with_seed(settings, plan_options))
+
+
+def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
+    """Add the /wan-weave/v1 routes to a FastAPI app (the WebUI's or the standalone app's)."""
+    from fastapi import APIRouter, Depends, HTTPException, Request
+    from fastapi.responses import FileResponse, JSONResponse
+
+    users = parse_auth(auth)
+
+    def check_auth(request: Request) -> None:
+        if not users:
+            return
+        header = request.headers.get("authorization", "")
+        try:
+            user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user, password = "", ""
+        if not header.startswith("Basic ") or not secrets.compare_digest(users.get(user, "\0"), password):
+            raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Basic"})
+
+    router = APIRouter(prefix=PREFIX, tags=["wan-weave"], dependencies=[Depends(check_auth)])
+    queue, root = runner.queue, runner.queue.root
+
+    def describe(job) -> dict:
+        video = f"{PREFIX}/jobs/{job.id}/video" if job.state == "done" and job.video else None
+        return {"job_id": job.id, "name": job.name, "state": job.state, "attempts": job.attempts,
+                "error": job.error, "clips": queue.clips(job.id), "progress": runner.progress.get(job.id),
+                "output_url": video}  # fmt: skip
+
+    @router.post("/jobs", status_code=202)
+    async def submit(request: Request):
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
+        try:
+            data = json.loads(body)
+            jsonschema.validate(data, JOB_SCHEMA)
+        except ValueError as exc:
+            return JSONResponse({"error": f"not valid JSON: {exc}"}, status_code=400)
+        except jsonschema.ValidationError as exc:
+            return JSONResponse({"error": f"invalid job: {exc.message}"}, status_code=422)
+        try:
+            name, plan_json = plan_json_for(data)
+        except WanWeaveError as exc:
+            return JSONResponse({"error": exc.one_line()}, status_code=422)
+        options = {k: v for k, v in data.get("options", {}).items() if k in RENDER_KEYS}
+        job = queue.add(name, "api", plan_json, options)  # safe_name keeps its folder inside the root
+        runner.wake()
+        return {"job_id": job.id}
+
+    @router.get("/jobs")
+    def jobs():
+        return {"jobs": [describe(j) for j in queue.jobs()]}
+
+    @router.get("/jobs/{job_id}")
+    def job(job_id: int):
+        found = queue.get(job_id)
+        if found is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return describe(found)
+
+    @router.delete("/jobs/{job_id}", status_code=202)
+    def cancel(job_id: int):
+        if queue.get(job_id) is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return {"job_id": job_id, "cancelled": runner.cancel(job_id)}
+
+    @router.get("/jobs/{job_id}/video")
+    def video(job_id: int):
+        found = queue.get(job_id)
+        if found is None or not found.video:
+            raise HTTPException(404, f"no video for job {job_id}")
+        path = os.path.realpath(found.video)
+        if not path.startswith(os.path.realpath(root) + os.sep):
+            raise HTTPException(404, "not in the output root")
+        return FileResponse(path, media_type="video/mp4")
+
+    @router.get("/models")
+    def models():
+        from wan.models.discovery import discover
+
+        return {"models_dir": runner.models_dir, "models": [
+            {"name": m.name, "family": m.family, "size": m.size, "path": m.source, "problem": m.problem}
+            for m in discover(runner.models_dir)
+        ]}  # fmt: skip
+
+    app.include_router(router)

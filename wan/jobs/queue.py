@@ -1,0 +1,212 @@
+"""The persistent render queue: SQLite (standard library, WAL) in the output root.
+
+Jobs survive restarts and crashes: a job is queued, running, done, failed or cancelled, and is
+never dropped before it completes or the user removes it. A job found `running` when the queue
+opens was interrupted (kill -9, power loss) and runs again, resuming its finished clips. Clips and
+attempts are recorded per job. The schema is versioned; `MIGRATIONS[n]` takes version n to n+1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from wan.jobs.errors import JobError
+
+DB_NAME = "queue.sqlite"
+STATES = ("queued", "running", "done", "failed", "cancelled")
+MIGRATIONS = (
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL,           -- the settings file (or 'api')
+        payload TEXT NOT NULL,          -- the settings JSON or plan JSON, frozen at submission
+        options TEXT NOT NULL,          -- render and plan options (JSON)
+        out TEXT NOT NULL UNIQUE,       -- the job's folder, inside the output root
+        state TEXT NOT NULL DEFAULT 'queued',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        video TEXT,
+        created REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE clips (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        clip INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        file TEXT,
+        PRIMARY KEY (job_id, clip)
+    );
+    CREATE TABLE attempts (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        started REAL NOT NULL,
+        ended REAL,
+        outcome TEXT,
+        error TEXT
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    name: str
+    source: str
+    payload: str
+    options: dict
+    out: str
+    state: str
+    attempts: int
+    error: str | None
+    video: str | None
+
+
+def safe_name(text: str) -> str:
+    """A folder name from a user's file name: letters, digits, '-', '_' only (no traversal)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", os.path.splitext(os.path.basename(text))[0]).strip("-_")
+    return name[:60] or "render"
+
+
+class Queue:
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as exc:
+            raise JobError(f"cannot create the output root: {exc.strerror}", where=self.root) from None
+        self.path = os.path.join(self.root, DB_NAME)
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        # One connection serves the API's handlers and the runner thread: one statement block at a
+        # time (other processes are kept apart by SQLite's own locking).
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _read(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _migrate(self) -> None:
+        with self._tx() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise JobError(f"the queue was written by a newer Wan Weave (schema {version})", where=self.path)
+            for n in range(version, len(MIGRATIONS)):
+                for statement in filter(str.strip, MIGRATIONS[n].split(";")):
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+
+    def add(self, name: str, source: str, payload: str, options: dict) -> Job:
+        now = time.time()
+        with self._tx() as db:
+            base = safe_name(name)
+            out, n = os.path.join(self.root, base), 1
+            while db.execute("SELECT 1 FROM jobs WHERE out = ?", (out,)).fetchone():
+                n += 1
+                out = os.path.join(self.root, f"{base}-{n}")
+            cur = db.execute(
+                "INSERT INTO jobs (name, source, payload, options, out, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (base, source, payload, json.dumps(options), out, now, now),
+            )
+        return self.get(cur.lastrowid)
+
+    def get(self, job_id: int) -> Job | None:
+        rows = self._read("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return self._job(rows[0]) if rows else None
+
+    def jobs(self) -> list[Job]:
+        return [self._job(r) for r in self._read("SELECT * FROM jobs ORDER BY id")]
+
+    def next_job(self) -> Job | None:
+        """The oldest unfinished job (an interrupted `running` one first), marked running."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? WHERE id = ?",
+                (time.time(), row["id"]),
+            )
+            db.execute(
+                "INSERT INTO attempts (job_id, n, started) VALUES (?, ?, ?)",
+                (row["id"], row["attempts"] + 1, time.time()),
+            )
+        return self.get(row["id"])
+
+    def finish(self, job_id: int, state: str, error: str | None = None, video: str | None = None) -> None:
+        assert state in STATES
+        with self._tx() as db:
+            db.execute(
+                "UPDATE jobs SET state = ?, error = ?, video = COALESCE(?, video), updated = ? WHERE id = ?",
+                (state, error, video, time.time(), job_id),
+            )
+            db.execute(
+                "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE job_id = ? AND ended IS NULL",
+                (time.time(), state, error, job_id),
+            )
+
+    def clip_done(self, job_id: int, clip: int, file: str | None) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO clips (job_id, clip, state, file) VALUES (?, ?, 'done', ?)",
+                (job_id, clip, file),
+            )
+
+    def clips(self, job_id: int) -> list[dict]:
+        rows = self._read("SELECT clip, state, file FROM clips WHERE job_id = ? ORDER BY clip", (job_id,))
+        return [dict(r) for r in rows]
+
+    def requeue_failed(self) -> int:
+        """Failed renders go back in the queue (a fixed disk, a restored model); a file that could not
+        be planned stays failed until it is submitted again."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE jobs SET state = 'queued', updated = ? WHERE state = 'failed' AND payload != '{}'",
+                             (time.time(),))  # fmt: skip
+        return cur.rowcount
+
+    def cancel(self, job_id: int) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET state = 'cancelled', updated = ? WHERE id = ? AND state IN ('queued', 'running')",
+                (time.time(), job_id),
+            )
+        return cur.rowcount > 0
+
+    def remove(self, job_id: int) -> bool:
+        with self._tx() as db:
+            cur = db.execute("DELETE FROM jobs WHERE id = ? AND state != 'running'", (job_id,))
+        return cur.rowcount > 0
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> Job:
+        return Job(row["id"], row["name"], row["source"], row["payload"], json.loads(row["options"]), row["out"],
+                   row["state"], row["attempts"], row["error"], row["video"])  # fmt: skip
+
+    def close(self) -> None:
+        self._db.close()

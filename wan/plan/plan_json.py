@@ -1,0 +1,227 @@
+"""plan.json: a lossless, human-editable GenerationPlan.
+
+A user may edit a clip's `prompt`, `negative_prompt` or `user_prompt` (which wins) and render
+from the file. Everything is checked on load: a broken edit is a PlanError naming the clip and key.
+Re-planning over an existing plan.json keeps the user's edits (`carry_edits`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+from movement.settings import settings_from_text
+from wan.plan.build import PLAN_VERSION, Clip, GenerationPlan
+from wan.plan.continuity import Continuity
+from wan.plan.errors import PlanError
+from wan.plan.registry import MODES, get_model
+from wan.plan.speed import Acceleration
+from wan.plan.timeline import frames_4n1, model_index
+
+_CLIP_TYPES: dict[str, tuple[type, ...]] = {
+    "index": (int,),
+    "start_frame": (int,),
+    "end_frame": (int,),
+    "num_frames": (int,),
+    "overlap": (int,),
+    "prompt": (str,),
+    "negative_prompt": (str,),
+    "movement": (str,),
+    "motion_strength": (int, float),
+    "seed": (int,),
+    "strength": (int, float),
+    "user_prompt": (str, type(None)),
+    "enhanced_prompt": (str, type(None)),
+    "prompt_source": (str, type(None)),
+}
+_OPTIONAL = {
+    "user_prompt": None,
+    "enhanced_prompt": None,
+    "prompt_source": None,
+    "notes": [],
+    "version": PLAN_VERSION,
+    "continuity": {},
+    "acceleration": {},
+}
+_PLAN_TYPES: dict[str, tuple[type, ...]] = {
+    "source": (str,),
+    "name": (str,),
+    "settings_json": (str,),
+    "mode": (str,),
+    "model": (str,),
+    "fps_out": (int, float),
+    "fps_model": (int,),
+    "max_frames": (int,),
+    "width": (int,),
+    "height": (int,),
+    "size_policy": (str,),
+    "steps": (int,),
+    "guidance": (int, float),
+    "guidance_2": (int, float, type(None)),
+    "shift": (int, float),
+    "max_clip_frames": (int,),
+    "overlap": (int,),
+    "seed": (int,),
+    "seed_behavior": (str,),
+    "lang": (str,),
+    "clips": (list,),
+    "notes": (list,),
+    "version": (int,),
+    "continuity": (dict,),
+    "acceleration": (dict,),
+}
+_FLOATS = {"fps_out", "guidance", "guidance_2", "shift", "motion_strength", "strength"}
+
+
+def plan_to_dict(plan: GenerationPlan) -> dict[str, Any]:
+    data = dataclasses.asdict(plan)
+    data["clips"] = [dataclasses.asdict(c) for c in plan.clips]
+    data["notes"] = list(plan.notes)
+    return data
+
+
+def plan_to_json(plan: GenerationPlan) -> str:
+    return json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def _check(data: Any, types: dict[str, tuple[type, ...]], where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise PlanError("expected a JSON object", where=where)
+    missing = [k for k in types if k not in data and k not in _OPTIONAL]
+    if missing:
+        raise PlanError(
+            f"missing key(s) {', '.join(missing)}", where=where, hint="re-create it with 'python -m wan plan'"
+        )
+    out = {}
+    for key, allowed in types.items():
+        value = data.get(key, _OPTIONAL.get(key))
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+            raise PlanError(f"key {key!r} must be {names}, got {json.dumps(value)[:40]}", where=where)
+        out[key] = float(value) if key in _FLOATS and value is not None else value
+    return out
+
+
+def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
+    fields = _check(data, _PLAN_TYPES, where)
+    if fields["version"] != PLAN_VERSION:
+        raise PlanError(f"plan version {fields['version']} is not {PLAN_VERSION}", where=where)
+    clips = tuple(Clip(**_check(c, _CLIP_TYPES, f"{where}, clip {i}")) for i, c in enumerate(fields.pop("clips")))
+    fields["notes"] = tuple(str(n) for n in fields["notes"])
+    fields["continuity"] = _continuity(fields["continuity"], where)
+    fields["acceleration"] = _acceleration(fields["acceleration"], where)
+    plan = GenerationPlan(clips=clips, **fields)
+    validate_plan(plan, where)
+    return plan
+
+
+def _continuity(data: dict, where: str) -> Continuity:
+    known = {f.name for f in dataclasses.fields(Continuity)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PlanError(f"continuity: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}")
+    try:
+        value = Continuity(**{**data, "cuts": tuple(int(c) for c in data.get("cuts", ()))})
+        value.check()
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"continuity: {exc}", where=where) from None
+    return value
+
+
+def _acceleration(data: dict, where: str) -> Acceleration:
+    known = {f.name for f in dataclasses.fields(Acceleration)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PlanError(
+            f"acceleration: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}"
+        )
+    try:
+        loras = tuple((str(p), float(w)) for p, w in data.get("loras", ()))
+        value = Acceleration(**{**data, "loras": loras})
+        value.check()
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"acceleration: {exc}", where=where) from None
+    return value
+
+
+def validate_plan(plan: GenerationPlan, where: str = "plan") -> None:
+    """The invariants a render relies on; an edited plan.json must keep them."""
+    spec = get_model(plan.model)
+    if spec is None:
+        raise PlanError(f"unknown model {plan.model!r}", where=where)
+    if plan.mode not in MODES or plan.mode not in spec.modes:
+        raise PlanError(f"{spec.label} cannot render mode {plan.mode!r}", where=where)
+    if plan.fps_model != spec.fps or plan.fps_out <= 0 or plan.max_frames < 1:
+        raise PlanError("fps_model, fps_out or max_frames do not fit the model", where=where)
+    if plan.width % spec.size_multiple or plan.height % spec.size_multiple or plan.width * plan.height > spec.max_area:
+        raise PlanError(f"{plan.width}x{plan.height} does not fit {spec.label}", where=where)
+    if not plan.clips:
+        raise PlanError("no clips", where=where)
+    expected_start = 0
+    for i, c in enumerate(plan.clips):
+        at = f"{where}, clip {i}"
+        if c.index != i:
+            raise PlanError(f"index is {c.index}, expected {i}", where=at)
+        if c.start_frame != expected_start or c.end_frame <= c.start_frame:
+            raise PlanError(
+                f"frames {c.start_frame}..{c.end_frame} do not continue from frame {expected_start}",
+                where=at,
+                hint="clips must be contiguous and cover 0..max_frames",
+            )
+        needed = model_index(c.end_frame - c.start_frame - 1, plan.fps_out, plan.fps_model, c.overlap) + 1
+        if c.num_frames != frames_4n1(c.num_frames) or c.num_frames < needed or c.num_frames > plan.max_clip_frames:
+            raise PlanError(
+                f"num_frames {c.num_frames} must be 4n+1, at least {needed} and at most {plan.max_clip_frames}",
+                where=at,
+            )
+        if c.overlap < 0 or (i == 0 and c.overlap):
+            raise PlanError(f"overlap {c.overlap} is not allowed here", where=at)
+        expected_start = c.end_frame
+    if expected_start != plan.max_frames:
+        raise PlanError(f"clips end at frame {expected_start}, not max_frames {plan.max_frames}", where=where)
+
+
+def read_plan(path: str | os.PathLike[str]) -> GenerationPlan:
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8-sig") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        raise PlanError("file not found", where=name, hint="check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read: {exc}", where=name) from None
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=name) from None
+    return plan_from_dict(data, where=name)
+
+
+def plan_settings(plan: GenerationPlan):
+    """The Deforum settings embedded in the plan."""
+    return settings_from_text(plan.settings_json, source=plan.source)
+
+
+def is_plan_file(path: str) -> bool:
+    """A plan.json has clips; a Deforum settings file does not."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            head = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return isinstance(head, dict) and "clips" in head and "settings_json" in head
+
+
+def carry_edits(plan: GenerationPlan, old: GenerationPlan) -> tuple[GenerationPlan, int]:
+    """`plan` with the user's prompt edits from `old` (a plan.json being re-planned): an edit moves
+    to the new clip that starts at the same frame with the same Deforum prompt. Returns the plan and
+    how many edits were kept."""
+    edits = {(c.start_frame, c.prompt): c.user_prompt for c in old.clips if c.user_prompt is not None}
+    clips, kept = [], 0
+    for clip in plan.clips:
+        edit = edits.get((clip.start_frame, clip.prompt))
+        if edit is not None and clip.user_prompt is None:
+            clip = dataclasses.replace(clip, user_prompt=edit, prompt_source="user")
+            kept += 1
+        clips.append(clip)
+    return dataclasses.replace(plan, clips=tuple(clips)), kept

@@ -1,0 +1,55 @@
+"""Speed options a plan carries (pure data): the attention backend, torch.compile of the repeated
+transformer blocks, a step cache, fp8 weight storage, LoRAs, and one-click step-distillation
+presets. Applied by wan/models/speed.py when the pipeline loads; all off is the plain path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ATTENTION = ("native", "flash", "sage", "flex", "_native_math")  # diffusers backends that need no download
+CACHES = ("none", "fbc", "taylorseer")  # First Block Cache; TaylorSeer (MagCache has no WAN ratios yet)
+# name: (file name fragment under <models>/loras, steps, guidance, shift)
+DISTILL = {
+    "lightx2v": ("lightx2v", 4, 1.0, 5.0),
+    "causvid": ("causvid", 6, 1.0, 8.0),
+    "lightning": ("lightning", 4, 1.0, 5.0),
+}
+
+
+@dataclass(frozen=True)
+class Acceleration:
+    attention: str = "native"
+    compile: bool = False
+    cache: str = "none"
+    cache_threshold: float = 0.05  # First Block Cache: residual change below which blocks are skipped
+    fp8: bool = False  # weights stored in float8_e4m3fn, computed in the pipeline's dtype
+    loras: tuple[tuple[str, float], ...] = ()  # (path, weight)
+    distill: str | None = None  # a preset from DISTILL; its LoRA is found under <models>/loras
+
+    @property
+    def plain(self) -> bool:
+        return self == Acceleration()
+
+    def check(self) -> None:
+        if self.attention not in ATTENTION:
+            raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {self.attention!r}")
+        if self.cache not in CACHES:
+            raise ValueError(f"cache must be one of {', '.join(CACHES)}, got {self.cache!r}")
+        if not 0 < self.cache_threshold < 1:
+            raise ValueError(f"cache_threshold must be in (0, 1), got {self.cache_threshold}")
+        if self.distill is not None and self.distill not in DISTILL:
+            raise ValueError(f"distill must be one of {', '.join(DISTILL)}, got {self.distill!r}")
+        for path, weight in self.loras:
+            if not -4 <= weight <= 4:
+                raise ValueError(f"LoRA weight {weight} for {path} is outside -4..4")
+
+
+def parse_lora(text: str) -> tuple[str, float]:
+    """'path/to/lora.safetensors:0.8' -> (path, 0.8); the weight defaults to 1."""
+    path, sep, weight = text.rpartition(":")
+    if sep and path and not path.endswith(("/", "\\")):
+        try:
+            return path, float(weight)
+        except ValueError:
+            pass
+    return text, 1.0

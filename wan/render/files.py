@@ -1,0 +1,52 @@
+"""Files a render writes beside its video: atomic text files, PNG frames, and the clean-up of the
+temporary files a killed run left."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+
+from wan.render.errors import RenderError
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.partial"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def prepare_folder(out_dir: str) -> None:
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"cannot create the output folder: {exc.strerror}", where=out_dir) from None
+    if not os.access(out_dir, os.W_OK):
+        raise RenderError("the output folder is not writable", where=out_dir)
+
+
+def remove_leftovers(out_dir: str) -> None:
+    """Half-written temporary files of a run that was killed (never a finished file)."""
+    for pattern in (".*.partial.mp4", "*.ffmeta", "*.partial", os.path.join("clips", "*.partial*")):
+        for path in glob.glob(os.path.join(out_dir, pattern)):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+
+def save_pngs(out_dir: str, index: int, frames: list[np.ndarray]) -> None:
+    import cv2
+
+    folder = os.path.join(out_dir, "clips", f"clip_{index:03d}")
+    os.makedirs(folder, exist_ok=True)
+    for k, frame in enumerate(frames):
+        path = os.path.join(folder, f"frame_{k:04d}.png")
+        tmp = path + ".partial.png"
+        if not cv2.imwrite(tmp, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+            raise RenderError("cannot write a PNG frame", where=path)
+        os.replace(tmp, path)

@@ -1,0 +1,106 @@
+"""Render a plan: run an engine clip by clip, resample to Deforum's fps by time, write the MP4.
+
+Output folder: <name>.mp4, plan.json, manifest.json (status, engine, model, warnings, per clip:
+frames, seed, seconds, peak memory, file), clips/clip_NNN.mp4 (each written as soon as the clip is
+done), and with `save_frames` each clip's model frames as PNGs under clips/. `progress` receives
+{"event": "progress", clip, clips, step, steps, eta} per step and {"event": "clip_done", clip,
+clips, file} per finished clip.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+from wan.engine.assets import RenderAssets, read_assets
+from wan.media.joins import Joiner
+from wan.media.seams import SeamMeter
+from wan.media.video import VideoSpec, metadata_for, write_mp4
+from wan.plan.build import GenerationPlan
+from wan.plan.plan_json import plan_settings, plan_to_json
+from wan.render.clip_loop import ClipLoop
+from wan.render.clip_writer import ClipWriter
+from wan.render.engines import make_engine
+from wan.render.files import prepare_folder, remove_leftovers, write_text_atomic
+from wan.render.frames import output_frames
+from wan.render.manifest import Manifest
+from wan.render.request import RenderOptions, RenderResult
+from wan.render.resume import reusable_clips
+
+
+def render(
+    plan: GenerationPlan,
+    out_dir: str,
+    options: RenderOptions = RenderOptions(),
+    log=print,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[dict], None] | None = None,
+    assets: RenderAssets | None = None,
+) -> RenderResult:
+    """Render `plan` into `out_dir`. Each finished clip is written at once (clips/clip_NNN.mp4)
+    and recorded in manifest.json, so a crash or a cancel never loses it. `assets` are the files
+    the render needs, read once (read here when not given)."""
+    settings = plan_settings(plan)
+    prepare_folder(out_dir)
+    assets = assets if assets is not None else read_assets(plan, settings)
+    engine = make_engine(plan, settings, assets, options, log)
+    warnings = [*engine.warnings, *([assets.soundtrack_warning] if assets.soundtrack_warning else [])]
+    for w in warnings:
+        log(f"warning: {w}")
+    plan_json = plan_to_json(plan)
+    reuse = _reusable(out_dir, plan_json, options.resume, log)
+    plan_path = os.path.join(out_dir, "plan.json")
+    write_text_atomic(plan_path, plan_json)
+    manifest = Manifest(out_dir, plan, options, engine.report().model_path, assets.soundtrack, warnings)
+    manifest.save()
+    # A resumed run keeps listing the earlier finished clips from the start: killed again before
+    # reaching them, the next run still finds them.
+    manifest.record_clips(reuse)
+    writer = ClipWriter(out_dir, plan, options, manifest, progress)
+    loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log)
+    joiner, meter = _continuity(plan, assets, log)
+    video = os.path.join(out_dir, f"{plan.name}.mp4")
+    started = time.perf_counter()
+    try:
+        try:
+            write_mp4(
+                output_frames(plan, loop.produce, loop.on_clip, joiner, meter),
+                video,
+                VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
+                expected_frames=plan.max_frames,
+                audio=assets.soundtrack,
+                metadata=metadata_for(plan_json, plan.settings_json),
+            )
+        finally:
+            writer.close()
+        writer.check()
+    except BaseException as exc:
+        manifest.stopped(exc)
+        raise
+    seconds = time.perf_counter() - started
+    manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meter.report())
+    return RenderResult(video, plan_path, manifest.path, plan.max_frames, seconds, tuple(warnings))
+
+
+def _reusable(out_dir: str, plan_json: str, resume: bool, log) -> dict[int, dict]:
+    remove_leftovers(out_dir)
+    if not resume:
+        return {}
+    reuse = reusable_clips(out_dir, plan_json)
+    if reuse:
+        log(f"resuming: {len(reuse)} finished clip(s) on disk will be checked and reused")
+    else:
+        log("resuming: no finished clips of this plan here; rendering every clip")
+    return reuse
+
+
+def _continuity(plan: GenerationPlan, assets: RenderAssets, log) -> tuple[Joiner | None, SeamMeter]:
+    """The joiner (None when continuity is off) and the seam meter, sharing one colour anchor:
+    the continuity anchor image, else the init image, else (None) the film's first frame."""
+    c = plan.continuity
+    boundaries = [clip.start_frame for clip in plan.clips[1:]]
+    joiner = None if c.blend == "none" and c.color == "none" else Joiner(c, assets.anchor, log)
+    return joiner, SeamMeter(boundaries, assets.anchor, sample=4)
