@@ -17,6 +17,7 @@ from .errors import SettingsError
 
 # Deforum's own defaults (deforum_helpers/args.py), used when a legacy file lacks the key.
 DEFAULT_FPS = 15.0
+MIN_FPS = 0.01  # below it a film's frame count per second is damage (5e-324 overflows every duration)
 DEFAULTS: dict[str, Any] = {
     "max_frames": 120,
     "fps": DEFAULT_FPS,
@@ -178,8 +179,8 @@ def settings_from_mapping(data: Any, *, source: str = "<settings>") -> DeforumSe
     if max_frames > MAX_FRAMES_LIMIT:
         raise err("max_frames", f"{max_frames} is more than {MAX_FRAMES_LIMIT} frames")
     fps = _as_float(take("fps", DEFAULTS["fps"]), "fps", err)
-    if not fps > 0 or fps > 1000:
-        raise err("fps", f"must be above 0 and at most 1000, got {fps:g}")
+    if not MIN_FPS <= fps <= 1000:
+        raise err("fps", f"must be above 0 (at least {MIN_FPS}) and at most 1000, got {fps:g}")
     mode = take("animation_mode", DEFAULTS["animation_mode"])
     if mode not in ANIMATION_MODES:
         raise err("animation_mode", f"unknown mode {mode!r}", hint=f"use one of {', '.join(ANIMATION_MODES)}")

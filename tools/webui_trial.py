@@ -416,18 +416,29 @@ def inner_text(page, elem_id: str) -> str:
     return node.inner_text() if node.count() else ""
 
 
-def wait_for_outcome(page, timeout_s: float) -> dict:
-    """Poll until #wan_weave_progress starts with 'done' or #wan_weave_error says 'Error'."""
-    seen, deadline = [], time.time() + timeout_s
-    while time.time() < deadline:
+def click_and_wait(page, button_id: str, timeout_s: float) -> dict:
+    """Click a job button, then poll until #wan_weave_progress starts with 'done' or
+    #wan_weave_error says 'Error'. The progress box still shows the previous job's 'done: ...', so
+    its displayed value is blanked first (gradio overwrites it with the new job's first line)."""
+    page.evaluate("document.querySelector('#wan_weave_progress textarea').value = ''")
+    t0 = time.time()
+    page.click(f"#{button_id}")
+    seen, progress, error = [], "", ""
+    while time.time() - t0 < timeout_s:
         progress = textbox(page, "wan_weave_progress").input_value()
+        # while a job runs gradio puts its timer ('0.2s') inside every output, the error box too
         error = inner_text(page, "wan_weave_error").strip()
+        error = error if "Error" in error else ""
         if progress and (not seen or seen[-1] != progress):
             seen.append(progress)
-        if progress.startswith("done") or "Error" in error:
-            return {"ok": progress.startswith("done"), "progress": progress, "error": error or None, "seen": seen[-8:]}
+        if progress.startswith("done") or error:
+            break
         time.sleep(0.5)
-    return {"ok": False, "progress": progress, "error": error or None, "seen": seen[-8:], "timed_out": True}
+    outcome = {"ok": progress.startswith("done") and not error, "progress": progress, "error": error or None,
+               "seen": seen[-8:], "seconds": round(time.time() - t0, 1)}  # fmt: skip
+    if not (progress.startswith("done") or error):
+        outcome["timed_out"] = True
+    return outcome
 
 
 def set_number(page, elem_id: str, value: int) -> None:
@@ -457,10 +468,10 @@ def drive_tab(url: str, webui: Path, shots: Path, job_timeout: float, make_model
         try:
             t0 = time.time()
             page.goto(url, timeout=180_000)
-            page.wait_for_selector("#tabs .tab-nav button", timeout=180_000)
-            tabs = [t.strip() for t in page.locator("#tabs .tab-nav button").all_inner_texts()]
+            page.wait_for_selector("#tabs > .tab-nav > button", timeout=180_000)
+            tabs = [t.strip() for t in page.locator("#tabs > .tab-nav > button").all_inner_texts()]
             steps["open_page"] = {"ok": True, "seconds": round(time.time() - t0, 1), "tabs": tabs, "shot": shot("01-page")}
-            tab = page.locator("#tabs .tab-nav button", has_text=re.compile(r"^\s*Wan Weave\s*$"))
+            tab = page.locator("#tabs > .tab-nav > button", has_text=re.compile(r"^\s*Wan Weave\s*$"))
             if tab.count() == 0:
                 steps["tab"] = {"ok": False, "error": "no 'Wan Weave' tab on the page", "tabs": tabs}
                 return steps
@@ -476,6 +487,7 @@ def drive_tab(url: str, webui: Path, shots: Path, job_timeout: float, make_model
                 timeout=120_000,
             )
             error = inner_text(page, "wan_weave_error").strip()
+            error = error if "Error" in error else ""  # not gradio's timer text
             steps["load"] = {"ok": not error, "summary": inner_text(page, "wan_weave_summary").strip()[:400], "error": error or None}
             for name in ("width", "height", "steps"):
                 set_number(page, f"wan_weave_{name}", SIZE[name])
@@ -489,14 +501,10 @@ def drive_tab(url: str, webui: Path, shots: Path, job_timeout: float, make_model
                 steps["size"] = {"ok": False, "error": str(exc).splitlines()[0], "summary": inner_text(page, "wan_weave_summary").strip()[:400]}
             steps["load"]["shot"] = shot("03-loaded")
 
-            t0 = time.time()
-            page.click("#wan_weave_preview")
-            steps["preview"] = {**wait_for_outcome(page, job_timeout), "seconds": round(time.time() - t0, 1), "shot": shot("04-preview")}
+            steps["preview"] = {**click_and_wait(page, "wan_weave_preview", job_timeout), "shot": shot("04-preview")}
 
             steps["tiny_models"] = make_models()
-            t0 = time.time()
-            page.click("#wan_weave_render")
-            steps["render"] = {**wait_for_outcome(page, job_timeout), "seconds": round(time.time() - t0, 1), "shot": shot("05-render")}
+            steps["render"] = {**click_and_wait(page, "wan_weave_render", job_timeout), "shot": shot("05-render")}
         except Exception as exc:  # noqa: BLE001 - a failed step is a finding, not a crash
             steps["exception"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             try:

@@ -18,7 +18,8 @@ def add_ui_command(commands) -> None:
     p.add_argument("--models", metavar="DIR", help=f"models folder (default: ${ENV_MODELS} or ./models/wan)")
     p.add_argument("--out", metavar="DIR", default="outputs", help="where renders go (default: outputs)")
     p.add_argument("--worker-python", metavar="PY", help="python for the generation worker (default: this one)")
-    p.add_argument("--api-auth", metavar="USER:PASS[,USER:PASS]", help="HTTP Basic auth for /wan-weave/v1")
+    p.add_argument("--api-auth", metavar="USER:PASS[,USER:PASS]",
+                   help="HTTP Basic auth for every route of the app: the page, /wan-weave/v1 and /openapi.json")  # fmt: skip
     p.add_argument("--deforum-dir", action="append", default=[], metavar="DIR",
                    help="folder with Deforum runs for 'Latest Deforum run' (repeatable)")  # fmt: skip
     p.set_defaults(handler=run_ui)
@@ -41,9 +42,16 @@ def run_ui(args: argparse.Namespace) -> int:
     from wan.jobs.api import QueueRunner, mount
 
     runner = QueueRunner(out, blocks.wan_weave_worker, config.models_dir)  # the tab's worker: one GPU user
+    app_kwargs = {}
+    if args.api_auth:  # every route then needs the credentials: the page, gradio's routes, /openapi.json
+        from starlette.middleware import Middleware
+
+        from wan.jobs.api import BasicAuthMiddleware, parse_auth
+
+        app_kwargs["middleware"] = [Middleware(BasicAuthMiddleware, users=parse_auth(args.api_auth))]
     try:
-        blocks.queue().launch(server_name="127.0.0.1", server_port=args.port, allowed_paths=[out],
-                              show_api=False, inbrowser=False, prevent_thread_lock=True)  # fmt: skip
+        blocks.queue().launch(server_name="127.0.0.1", server_port=args.port, allowed_paths=[out], show_api=False,
+                              inbrowser=False, prevent_thread_lock=True, app_kwargs=app_kwargs)  # fmt: skip
         mount(blocks.app, runner, args.api_auth)
         print(f"Wan Weave on http://127.0.0.1:{args.port} (models: {config.models_dir}, outputs: {out}; "
               f"REST API under /wan-weave/v1)", flush=True)  # fmt: skip

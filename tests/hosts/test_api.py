@@ -10,6 +10,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.conftest import EXAMPLES
 from tests.hosts.conftest import API_AUTH
 
@@ -99,7 +101,52 @@ def test_two_concurrent_jobs_run_one_after_the_other_inside_the_output_root(app)
     assert status == 200 and video[4:8] == b"ftyp"
 
 
-def test_openapi_schema_is_published(app):
-    with urllib.request.urlopen(f"{app[0]}/openapi.json", timeout=30) as response:
+def test_openapi_schema_is_published_to_those_with_credentials(app):
+    for path in ("/openapi.json", "/"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{app[0]}{path}", timeout=30)
+        assert refused.value.code == 401
+    request = urllib.request.Request(f"{app[0]}/openapi.json", headers={"Authorization": GOOD})
+    with urllib.request.urlopen(request, timeout=30) as response:
         schema = json.loads(response.read())
     assert {"/wan-weave/v1/jobs", "/wan-weave/v1/jobs/{job_id}", "/wan-weave/v1/models"} <= set(schema["paths"])
+
+
+def test_hostile_requests_get_4xx_not_500(app):
+    assert call(app, "GET", "/jobs", auth="Basic " + "é" * 8)[0] == 401  # non-ASCII credentials
+    assert call(app, "GET", "/jobs", auth="Basic !!!not-base64")[0] == 401
+    assert call(app, "GET", f"/jobs/{2**70}")[0] == 422
+    assert call(app, "DELETE", "/jobs/0")[0] == 422
+    deep = b'{"settings": ' + b"[" * 990 + b"]" * 990 + b"}"
+    status, body = call(app, "POST", "/jobs", raw=deep)
+    assert status in (400, 422) and body["error"], body  # refused with a reason, never a 500
+
+
+def test_a_jobs_files_come_only_from_the_inputs_folder(app):
+    out = app[1]
+    for key, value in (("init_image", "/etc/hostname"), ("init_image", "../../x.png"), ("soundtrack_path", "/etc/passwd")):
+        data = {**settings(), "use_init": True, key: value, "add_soundtrack": "File" if key == "soundtrack_path" else "None"}
+        status, body = call(app, "POST", "/jobs", {"name": "peek", "settings": data, "options": OPTIONS})
+        assert status == 422 and key in body["error"] and "inputs/" in body["error"], body
+    from movement import load_settings
+    from wan.plan.build import PlanOptions, build_plan
+    from wan.plan.plan_json import plan_to_dict
+
+    plan = plan_to_dict(build_plan(load_settings(EXAMPLES / "greenhouse_2d.txt"), PlanOptions(width=64, height=48)))
+    plan_status, plan_body = call(app, "POST", "/jobs", {"plan": {**plan, "name": "../../outside/x"}})
+    assert plan_status == 422 and "name" in plan_body["error"], plan_body
+    assert not (out.parent / "outside").exists()
+    # A file in <root>/inputs, named relative to it, is read.
+    import cv2
+    import numpy as np
+
+    (out / "inputs").mkdir(exist_ok=True)
+    cv2.imwrite(str(out / "inputs" / "start.png"), np.full((48, 64, 3), 200, np.uint8))
+    data = {**settings(10), "use_init": True, "init_image": "start.png"}
+    status, body = call(app, "POST", "/jobs", {"name": "from-inputs", "settings": data,
+                                                "options": {**OPTIONS, "engine": "preview"}})  # fmt: skip
+    assert status == 202, body
+    job = wait_done(app, body["job_id"])
+    assert job["state"] == "done", job
+    manifest = json.loads((out / "from-inputs" / "manifest.json").read_text())
+    assert manifest["warnings"] == []  # the init image was found and used, not a test card

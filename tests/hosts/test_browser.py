@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, ROOT
+from tests.hosts.conftest import API_AUTH
 from wan.media.video import probe
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -25,7 +26,9 @@ def page(app, request):
         pytest.fail(f"{CHROMIUM} is missing: tools/test.py installs Debian's chromium")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"])
-        page = browser.new_page(viewport={"width": 1300, "height": 1900})
+        # The app runs with --api-auth: every route, the page included, asks for the credentials.
+        page = browser.new_page(viewport={"width": 1300, "height": 1900},
+                                http_credentials={"username": API_AUTH[0], "password": API_AUTH[1]})  # fmt: skip
         page.goto(app[0])
         page.wait_for_selector("#wan_weave_settings_file")
         yield page

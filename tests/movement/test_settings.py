@@ -97,6 +97,7 @@ def test_missing_motion_keys_take_deforum_defaults():
         ({"max_frames": [1]}, "max_frames", "expected a number"),
         ({"fps": 0}, "fps", "above 0"),
         ({"fps": -24}, "fps", "above 0"),
+        ({"fps": 5e-324}, "fps", "at least 0.01"),
         ({"fps": "NaN"}, "fps", "finite"),
         ({"animation_mode": "4D"}, "animation_mode", "unknown mode"),
         ({"seed_behavior": "wild"}, "seed_behavior", "unknown value"),

@@ -17,6 +17,7 @@ from wan.engine.errors import EngineError
 from wan.engine.images import cover, read_rgb
 from wan.media.video import soundtrack_from_settings
 from wan.plan.build import GenerationPlan
+from wan.plan.inputs import input_paths
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,11 +48,14 @@ class RenderAssets:
 NO_ASSETS = RenderAssets()
 
 
-def read_assets(plan: GenerationPlan, settings: DeforumSettings) -> RenderAssets:
+def read_assets(plan: GenerationPlan, settings: DeforumSettings, inputs_root: str | None = None) -> RenderAssets:
     """Read every file a render of `plan` needs, once. Keyframes are read for flf2v_keyframes only
     (other modes ignore Guided Images); a bad keyframe, anchor or soundtrack is an error now, before
-    any model loads."""
+    any model loads. With `inputs_root` (jobs from the REST API) every file must be inside it: a
+    path outside is refused before anything is opened, so errors never tell what exists elsewhere."""
     base = os.path.dirname(os.path.abspath(settings.source or plan.source or "."))
+    if inputs_root is not None:
+        confine(plan, settings, base, inputs_root)
     source, problem = _read_init(settings, base)
     init = cover(source, plan.width, plan.height) if source is not None else None
     keyframes = _read_keyframes(settings, base, plan.width, plan.height) if plan.mode == "flf2v_keyframes" else {}
@@ -64,6 +68,15 @@ def read_assets(plan: GenerationPlan, settings: DeforumSettings) -> RenderAssets
         anchor = cover(image, plan.width, plan.height)
     audio, warning = soundtrack_from_settings(settings.get, base)
     return RenderAssets(source, init, problem, MappingProxyType(keyframes), anchor, audio, warning)
+
+
+def confine(plan: GenerationPlan, settings: DeforumSettings, base: str, inputs_root: str) -> None:
+    root = os.path.realpath(inputs_root)
+    for key, path in input_paths(plan, settings):
+        real = os.path.realpath(_resolve(path, base)) if "://" not in path else ""
+        if not real.startswith(root + os.sep):
+            raise EngineError(f"{key} {path!r} is outside the folder this job may read", where=inputs_root,
+                              hint="put the file in that folder and name it relative to it")  # fmt: skip
 
 
 def _resolve(path: str, base: str) -> str:

@@ -10,7 +10,6 @@ auth. FastAPI publishes the OpenAPI schema at /openapi.json.
 # No `from __future__ import annotations`: FastAPI reads the route functions' annotations as objects.
 
 import base64
-import binascii
 import json
 import os
 import secrets
@@ -19,11 +18,15 @@ import threading
 import jsonschema
 
 from movement.errors import WanWeaveError
+from wan.jobs.errors import JobError
 from wan.jobs.queue import Queue, safe_name
 
 PREFIX = "/wan-weave/v1"
 MAX_BODY = 1 << 20  # 1 MiB: a settings file is a few KiB
 RENDER_KEYS = ("engine", "profile")  # how to render; the rest are plan options
+INPUTS = "inputs"  # <root>/inputs: the only folder an API job's files (init image, keyframes, audio) come from
+MAX_DEPTH = 32  # a job is a few levels deep; deeper is an attack on the validator's stack
+JOB_ID = {"ge": 1, "le": 2**63 - 1}  # SQLite's integer range
 PLAN_KEYS = ("model", "mode", "width", "height", "steps", "max_clip_frames", "overlap")
 JOB_SCHEMA = {
     "type": "object",
@@ -78,7 +81,7 @@ class QueueRunner:
                 self._wake.clear()
                 continue
             self.running = job.id
-            options = {**{k: v for k, v in job.options.items() if k in RENDER_KEYS},
+            options = {**{k: v for k, v in job.options.items() if k in (*RENDER_KEYS, "inputs_root")},
                        "models_dir": self.models_dir, "resume": True}  # fmt: skip
             request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
 
@@ -105,24 +108,103 @@ def parse_auth(spec: str | None) -> dict[str, str]:
     return {user.strip(): password for user, password in pairs}
 
 
-def plan_json_for(body: dict) -> tuple[str, str]:
-    """(name, plan JSON) for a submission; WanWeaveError when the settings or plan are not valid."""
+def authorized(header: str, users: dict[str, str]) -> bool:
+    """An HTTP Basic `Authorization` header that names a user with the right password."""
+    try:
+        user, _, password = base64.b64decode(header.removeprefix("Basic "), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError; so is a non-ASCII header
+        return False
+    return header.startswith("Basic ") and secrets.compare_digest(users.get(user, "\0"), password)
+
+
+class BasicAuthMiddleware:
+    """HTTP Basic auth on every route of an ASGI app (the standalone app under --api-auth: the page,
+    gradio's routes, /openapi.json and /wan-weave/v1 alike)."""
+
+    def __init__(self, app, users: dict[str, str]):
+        self.app, self.users = app, users
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+        # gradio 4's launch() starts its own queue by calling this route without credentials; it
+        # only starts the queue (once), so it stays open.
+        if authorized(header, self.users) or scope.get("path") == "/startup-events":
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket":
+            return await send({"type": "websocket.close", "code": 1008})
+        await send({"type": "http.response.start", "status": 401,
+                    "headers": [(b"www-authenticate", b'Basic realm="Wan Weave"'), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def plan_json_for(body: dict, root: str) -> tuple[str, str]:
+    """(name, plan JSON) for a submission, its prompts filled in as every render fills them (the
+    same plan as `batch` queues); WanWeaveError when the settings or plan are not valid, or name a
+    file outside <root>/inputs."""
+    import dataclasses
+
     from movement import settings_from_mapping
     from wan.plan.build import PlanOptions, plan_with_seed
-    from wan.plan.plan_json import plan_from_dict, plan_to_json
+    from wan.plan.plan_json import plan_from_dict, plan_settings, plan_to_json
+    from wan.render.prompts import fill_missing
 
     name = safe_name(body.get("name") or "api-job")
     options = body.get("options", {})
+    # Relative paths in the job resolve in <root>/inputs, whatever source the client claims.
+    source = os.path.join(root, INPUTS, f"{name}.txt")
     if "plan" in body:
-        return name, plan_to_json(plan_from_dict(body["plan"], where="the submitted plan"))
-    settings = settings_from_mapping(body["settings"], source=f"{name}.txt")
-    plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"))
-    return name, plan_to_json(plan_with_seed(settings, plan_options))
+        plan = dataclasses.replace(plan_from_dict(body["plan"], where="the submitted plan"), source=source)
+        settings = plan_settings(plan)
+    else:
+        settings = settings_from_mapping(body["settings"], source=source)
+        plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"))
+        plan = plan_with_seed(settings, plan_options)
+    _check_inputs(plan, settings)
+    return name, plan_to_json(fill_missing(plan))
+
+
+def _check_inputs(plan, settings) -> None:
+    from wan.plan.inputs import input_paths, outside_problem
+
+    for key, path in input_paths(plan, settings):
+        problem = outside_problem(path)
+        if problem:
+            raise JobError(f"{key} {path!r} {problem}", where="the submitted job",
+                           hint=f"put the file in the output root's {INPUTS}/ folder and name it relative to it")  # fmt: skip
+
+
+def read_job(body: bytes) -> tuple[dict | None, str | None, int]:
+    """(the job, None, 200), or (None, why not, HTTP status) for a body that is not a valid job."""
+    if len(body) > MAX_BODY:
+        return None, f"payload larger than {MAX_BODY} bytes", 413
+    try:
+        data = json.loads(body)
+        if _depth(data) > MAX_DEPTH:
+            return None, f"the job nests more than {MAX_DEPTH} levels deep", 422
+        jsonschema.validate(data, JOB_SCHEMA)
+    except (ValueError, RecursionError) as exc:
+        return None, f"not valid JSON: {str(exc)[:200]}", 400
+    except jsonschema.ValidationError as exc:
+        return None, f"invalid job: {exc.message[:300]}", 422
+    return data, None, 200
+
+
+def _depth(value) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_DEPTH:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack += [(v, level + 1) for v in children]
+    return deepest
 
 
 def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
     """Add the /wan-weave/v1 routes to a FastAPI app (the WebUI's or the standalone app's)."""
-    from fastapi import APIRouter, Depends, HTTPException, Request
+    from fastapi import APIRouter, Depends, HTTPException, Path, Request
+    from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import FileResponse, JSONResponse
 
     users = parse_auth(auth)
@@ -130,12 +212,7 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
     def check_auth(request: Request) -> None:
         if not users:
             return
-        header = request.headers.get("authorization", "")
-        try:
-            user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-        if not header.startswith("Basic ") or not secrets.compare_digest(users.get(user, "\0"), password):
+        if not authorized(request.headers.get("authorization", ""), users):
             raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Basic"})
 
     router = APIRouter(prefix=PREFIX, tags=["wan-weave"], dependencies=[Depends(check_auth)])
@@ -149,21 +226,16 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
 
     @router.post("/jobs", status_code=202)
     async def submit(request: Request):
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": f"payload larger than {MAX_BODY} bytes"}, status_code=413)
+        data, error, status = read_job(await request.body())
+        if error:
+            return JSONResponse({"error": error}, status_code=status)
         try:
-            data = json.loads(body)
-            jsonschema.validate(data, JOB_SCHEMA)
-        except ValueError as exc:
-            return JSONResponse({"error": f"not valid JSON: {exc}"}, status_code=400)
-        except jsonschema.ValidationError as exc:
-            return JSONResponse({"error": f"invalid job: {exc.message}"}, status_code=422)
-        try:
-            name, plan_json = plan_json_for(data)
+            # Planning a long film takes seconds: off the event loop, so other requests go on.
+            name, plan_json = await run_in_threadpool(plan_json_for, data, root)
         except WanWeaveError as exc:
             return JSONResponse({"error": exc.one_line()}, status_code=422)
         options = {k: v for k, v in data.get("options", {}).items() if k in RENDER_KEYS}
+        options["inputs_root"] = os.path.join(root, INPUTS)
         job = queue.add(name, "api", plan_json, options)  # safe_name keeps its folder inside the root
         runner.wake()
         return {"job_id": job.id}
@@ -173,20 +245,20 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
         return {"jobs": [describe(j) for j in queue.jobs()]}
 
     @router.get("/jobs/{job_id}")
-    def job(job_id: int):
+    def job(job_id: int = Path(**JOB_ID)):
         found = queue.get(job_id)
         if found is None:
             raise HTTPException(404, f"no job {job_id}")
         return describe(found)
 
     @router.delete("/jobs/{job_id}", status_code=202)
-    def cancel(job_id: int):
+    def cancel(job_id: int = Path(**JOB_ID)):
         if queue.get(job_id) is None:
             raise HTTPException(404, f"no job {job_id}")
         return {"job_id": job_id, "cancelled": runner.cancel(job_id)}
 
     @router.get("/jobs/{job_id}/video")
-    def video(job_id: int):
+    def video(job_id: int = Path(**JOB_ID)):
         found = queue.get(job_id)
         if found is None or not found.video:
             raise HTTPException(404, f"no video for job {job_id}")

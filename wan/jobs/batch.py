@@ -18,6 +18,7 @@ from wan.jobs.queue import Job, Queue
 from wan.plan.build import PlanOptions
 from wan.plan.plan_json import plan_from_dict, plan_to_json, read_plan
 from wan.render.request import RenderOptions, RenderRequest
+from wan.render.resume import read_manifest
 from wan.render.run import run_request
 
 
@@ -107,12 +108,9 @@ def resume_folder(folder: str, log=print) -> int:
     if not os.path.isfile(plan_path):
         raise JobError("neither a queue (queue.sqlite) nor a render (plan.json) here", where=folder)
     plan = read_plan(plan_path)
-    try:
-        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as fh:
-            saved = json.load(fh).get("options", {})
-    except (OSError, ValueError):
-        saved = {}
-    request = RenderRequest(plan, folder, RenderOptions.from_dict(saved, resume=True))
+    manifest = read_manifest(folder) or {}
+    saved = RenderOptions.from_dict(manifest.get("options", {}), os.path.join(folder, "manifest.json"), resume=True)
+    request = RenderRequest(plan, folder, saved)
     result = run_request(request, log)
     log(f"video: {result.video}")
     return 0

@@ -18,6 +18,7 @@ from movement.motion import motion_inputs
 from movement.settings import DeforumSettings
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
+from wan.plan.names import name_from_source
 from wan.plan.registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
 from wan.plan.seeds import clip_seeds
 from wan.plan.speed import DISTILL, Acceleration
@@ -275,7 +276,7 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
             f"size {settings.width}x{settings.height} -> {width}x{height}: {spec.label}'s native pixel area "
             f"at the settings' aspect ratio, sides multiples of {spec.size_multiple}"
         )
-    name = settings.source.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0] or "render"
+    name = name_from_source(settings.source)
     return GenerationPlan(
         source=settings.source,
         name=name,

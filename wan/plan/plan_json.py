@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from typing import Any
 
-from movement.settings import settings_from_text
+from movement.settings import MIN_FPS, settings_from_text
 from wan.plan.build import PLAN_VERSION, Clip, GenerationPlan
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
+from wan.plan.names import name_problem
 from wan.plan.registry import MODES, get_model
 from wan.plan.speed import Acceleration
 from wan.plan.timeline import frames_4n1, model_index
@@ -72,6 +74,9 @@ _PLAN_TYPES: dict[str, tuple[type, ...]] = {
     "continuity": (dict,),
     "acceleration": (dict,),
 }
+MAX_FRAMES = 10_000_000  # days of film at 60 fps; more is damage, not a film
+RANGES = (("width", 16, 16384), ("height", 16, 16384), ("steps", 1, 1000), ("guidance", 0, 100),
+          ("guidance_2", 0, 100), ("shift", 0, 100), ("seed", 0, 2**32 - 1), ("max_clip_frames", 1, 10_000))  # fmt: skip
 _FLOATS = {"fps_out", "guidance", "guidance_2", "shift", "motion_strength", "strength"}
 
 
@@ -84,6 +89,46 @@ def plan_to_dict(plan: GenerationPlan) -> dict[str, Any]:
 
 def plan_to_json(plan: GenerationPlan) -> str:
     return json.dumps(plan_to_dict(plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+INT_LIMIT = 2**63  # JSON numbers other tools read as int64; a seed is far below it
+MAX_DEPTH = 16  # a plan.json is 4 levels deep; deeper is damage, and would exhaust the stack
+
+
+def show(value: Any) -> str:
+    """A short, safe rendering of a JSON value for an error message (huge or deep values too)."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**18 else f"a {len(str(abs(value))) if abs(value) < 10**4000 else 'very'} long integer"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value[:40])
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def depth(value: Any) -> int:
+    """How deeply `value` nests, counted without recursion (damage may nest thousands deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            return level
+        if isinstance(item, dict):
+            stack += [(v, level + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, level + 1) for v in item]
+    return deepest
+
+
+def _number_problem(value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT_LIMIT <= value < INT_LIMIT:
+        return "is too large"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    return None
 
 
 def _check(data: Any, types: dict[str, tuple[type, ...]], where: str) -> dict[str, Any]:
@@ -99,17 +144,28 @@ def _check(data: Any, types: dict[str, tuple[type, ...]], where: str) -> dict[st
         value = data.get(key, _OPTIONAL.get(key))
         if isinstance(value, bool) or not isinstance(value, allowed):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
-            raise PlanError(f"key {key!r} must be {names}, got {json.dumps(value)[:40]}", where=where)
+            raise PlanError(f"key {key!r} must be {names}, got {show(value)}", where=where)
+        problem = _number_problem(value)
+        if problem:
+            raise PlanError(f"key {key!r} {problem}, got {show(value)}", where=where)
         out[key] = float(value) if key in _FLOATS and value is not None else value
     return out
 
 
 def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
+    if depth(data) > MAX_DEPTH:
+        raise PlanError(f"nested more than {MAX_DEPTH} levels deep: not a plan", where=where)
     fields = _check(data, _PLAN_TYPES, where)
+    problem = name_problem(fields["name"])
+    if problem:
+        raise PlanError(f"the plan's name {show(fields['name'])} {problem}", where=where,
+                        hint="the name is the video's file name: letters, digits, spaces, '-', '_', '.'")  # fmt: skip
     if fields["version"] != PLAN_VERSION:
         raise PlanError(f"plan version {fields['version']} is not {PLAN_VERSION}", where=where)
     clips = tuple(Clip(**_check(c, _CLIP_TYPES, f"{where}, clip {i}")) for i, c in enumerate(fields.pop("clips")))
-    fields["notes"] = tuple(str(n) for n in fields["notes"])
+    if not all(isinstance(n, str) for n in fields["notes"]):
+        raise PlanError("notes must be a list of strings", where=where)
+    fields["notes"] = tuple(fields["notes"])
     fields["continuity"] = _continuity(fields["continuity"], where)
     fields["acceleration"] = _acceleration(fields["acceleration"], where)
     plan = GenerationPlan(clips=clips, **fields)
@@ -153,8 +209,13 @@ def validate_plan(plan: GenerationPlan, where: str = "plan") -> None:
         raise PlanError(f"unknown model {plan.model!r}", where=where)
     if plan.mode not in MODES or plan.mode not in spec.modes:
         raise PlanError(f"{spec.label} cannot render mode {plan.mode!r}", where=where)
-    if plan.fps_model != spec.fps or plan.fps_out <= 0 or plan.max_frames < 1:
-        raise PlanError("fps_model, fps_out or max_frames do not fit the model", where=where)
+    if plan.fps_model != spec.fps or not MIN_FPS <= plan.fps_out <= 1000 or not 1 <= plan.max_frames <= MAX_FRAMES:
+        raise PlanError("fps_model, fps_out or max_frames do not fit the model", where=where,
+                        hint=f"fps_out is {MIN_FPS}..1000, max_frames 1..{MAX_FRAMES}")  # fmt: skip
+    for key, low, high in RANGES:
+        value = getattr(plan, key)
+        if value is not None and not low <= value <= high:
+            raise PlanError(f"{key} {show(value)} is outside {low:g}..{high:g}", where=where)
     if plan.width % spec.size_multiple or plan.height % spec.size_multiple or plan.width * plan.height > spec.max_area:
         raise PlanError(f"{plan.width}x{plan.height} does not fit {spec.label}", where=where)
     if not plan.clips:
@@ -176,8 +237,10 @@ def validate_plan(plan: GenerationPlan, where: str = "plan") -> None:
                 f"num_frames {c.num_frames} must be 4n+1, at least {needed} and at most {plan.max_clip_frames}",
                 where=at,
             )
-        if c.overlap < 0 or (i == 0 and c.overlap):
+        if c.overlap < 0 or c.overlap >= c.num_frames or (i == 0 and c.overlap):
             raise PlanError(f"overlap {c.overlap} is not allowed here", where=at)
+        if not 0 <= c.seed < 2**32 or not 0 <= c.strength <= 1 or not math.isfinite(c.motion_strength):
+            raise PlanError("seed must be 0..2^32-1, strength 0..1 and motion_strength finite", where=at)
         expected_start = c.end_frame
     if expected_start != plan.max_frames:
         raise PlanError(f"clips end at frame {expected_start}, not max_frames {plan.max_frames}", where=where)
@@ -194,6 +257,8 @@ def read_plan(path: str | os.PathLike[str]) -> GenerationPlan:
         raise PlanError(f"cannot read: {exc}", where=name) from None
     except json.JSONDecodeError as exc:
         raise PlanError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", where=name) from None
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, or nesting deeper than the stack
+        raise PlanError(f"not a plan: {str(exc)[:80]}", where=name) from None
     return plan_from_dict(data, where=name)
 
 

@@ -20,6 +20,16 @@ def write_text_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def inside(folder: str, name: str) -> str:
+    """folder/name, refused when it would land outside `folder` (a name is never a path)."""
+    path = os.path.join(folder, name)
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    if os.path.dirname(real) != root:
+        raise RenderError(f"{name!r} would be written outside the output folder", where=folder,
+                          hint="a plan's name is a file name, not a path")  # fmt: skip
+    return path
+
+
 def prepare_folder(out_dir: str) -> None:
     try:
         os.makedirs(out_dir, exist_ok=True)
@@ -31,7 +41,9 @@ def prepare_folder(out_dir: str) -> None:
 
 def remove_leftovers(out_dir: str) -> None:
     """Half-written temporary files of a run that was killed (never a finished file)."""
-    for pattern in (".*.partial.mp4", "*.ffmeta", "*.partial", os.path.join("clips", "*.partial*")):
+    # write_mp4's temporary files are dot files, which glob's '*' never matches: name them.
+    patterns = (".*.partial.mp4", "*.ffmeta", "*.partial", "clips/*.partial*", "clips/.*.partial*", "clips/*.ffmeta")
+    for pattern in patterns:
         for path in glob.glob(os.path.join(out_dir, pattern)):
             try:
                 os.remove(path)

@@ -10,10 +10,14 @@ import hashlib
 import io
 import json
 import os
+import zipfile
 
 import numpy as np
 
+from wan.render.errors import RenderError
+
 FRAMES = "clips/clip_{index:03d}.frames.npz"
+MAX_CLIPS = 100_000
 
 
 def _sha256(path: str) -> str:
@@ -43,19 +47,53 @@ def save_frames(out_dir: str, index: int, frames: list[np.ndarray]) -> dict:
 def load_frames(out_dir: str, entry: dict) -> list[np.ndarray] | None:
     """The clip's frames if its file is there, of the recorded size and hash; else None."""
     name = entry.get("frames_file")
-    if not name:
+    if name != FRAMES.format(index=entry["index"]):  # never a path the manifest chose: no traversal
         return None
     path = os.path.join(out_dir, name)
     try:
         if os.path.getsize(path) != entry.get("frames_bytes") or _sha256(path) != entry.get("frames_sha256"):
             return None
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             frames = data["frames"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
-    if frames.ndim != 4 or len(frames) != entry.get("frames"):
+    if frames.ndim != 4 or frames.dtype != np.uint8 or len(frames) != entry.get("frames"):
         return None
     return list(frames)
+
+
+def read_manifest(out_dir: str) -> dict | None:
+    """manifest.json of an earlier run, checked; None when there is none. A file that is not a
+    manifest is a RenderError: resuming from it could reuse the wrong frames."""
+    path = os.path.join(out_dir, "manifest.json")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _damaged(path, f"cannot be read ({str(exc)[:60]})") from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, "is not a JSON object")
+    clips = manifest.get("clips", [])
+    if not isinstance(clips, list) or not all(_entry_ok(e) for e in clips):
+        raise _damaged(path, "has a clip entry that is not a finished clip's record")
+    if not isinstance(manifest.get("options", {}), dict):
+        raise _damaged(path, "has options that are not a JSON object")
+    return manifest
+
+
+def _entry_ok(entry) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    index, frames = entry.get("index"), entry.get("frames")
+    return (type(index) is int and 0 <= index < MAX_CLIPS and type(frames) is int and 0 < frames <= 100_000
+            and all(type(entry.get(k, 0)) is int for k in ("frames_bytes",)))  # fmt: skip
+
+
+def _damaged(path: str, why: str) -> RenderError:
+    return RenderError(f"manifest.json {why}", where=path,
+                       hint="delete it to render every clip again, or restore it")  # fmt: skip
 
 
 def reusable_clips(out_dir: str, plan_json: str) -> dict[int, dict]:
@@ -63,10 +101,9 @@ def reusable_clips(out_dir: str, plan_json: str) -> dict[int, dict]:
     try:
         with open(os.path.join(out_dir, "plan.json"), encoding="utf-8") as fh:
             same_plan = fh.read() == plan_json
-        with open(os.path.join(out_dir, "manifest.json"), encoding="utf-8") as fh:
-            manifest = json.load(fh)
-    except (OSError, ValueError):
+    except (OSError, UnicodeDecodeError):
         return {}
-    if not same_plan:
+    manifest = read_manifest(out_dir) if same_plan else None
+    if manifest is None:
         return {}
-    return {int(e["index"]): e for e in manifest.get("clips", []) if isinstance(e, dict) and "frames_sha256" in e}
+    return {e["index"]: e for e in manifest.get("clips", []) if "frames_sha256" in e}

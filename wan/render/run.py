@@ -22,7 +22,7 @@ def run_request(
     progress: Callable[[dict], None] | None = None,
 ) -> RenderResult:
     plan = request.plan
-    assets = read_assets(plan, plan_settings(plan))
+    assets = read_assets(plan, plan_settings(plan), request.options.inputs_root)
     e = request.enhance
     if e.spec is None:
         plan = fill_missing(plan)  # a plan keeps its prompts; clips without one get the template

@@ -23,7 +23,7 @@ from wan.plan.plan_json import plan_settings, plan_to_json
 from wan.render.clip_loop import ClipLoop
 from wan.render.clip_writer import ClipWriter
 from wan.render.engines import make_engine
-from wan.render.files import prepare_folder, remove_leftovers, write_text_atomic
+from wan.render.files import inside, prepare_folder, remove_leftovers, write_text_atomic
 from wan.render.frames import output_frames
 from wan.render.manifest import Manifest
 from wan.render.request import RenderOptions, RenderResult
@@ -45,7 +45,7 @@ def render(
     the render needs, read once (read here when not given)."""
     settings = plan_settings(plan)
     prepare_folder(out_dir)
-    assets = assets if assets is not None else read_assets(plan, settings)
+    assets = assets if assets is not None else read_assets(plan, settings, options.inputs_root)
     engine = make_engine(plan, settings, assets, options, log)
     warnings = [*engine.warnings, *([assets.soundtrack_warning] if assets.soundtrack_warning else [])]
     for w in warnings:
@@ -62,7 +62,7 @@ def render(
     writer = ClipWriter(out_dir, plan, options, manifest, progress)
     loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log)
     joiner, meter = _continuity(plan, assets, log)
-    video = os.path.join(out_dir, f"{plan.name}.mp4")
+    video = inside(out_dir, f"{plan.name}.mp4")
     started = time.perf_counter()
     try:
         try:

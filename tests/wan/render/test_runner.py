@@ -190,3 +190,16 @@ def test_plan_json_contract():
             "seed",
             "strength",
         } <= set(clip)
+
+
+def test_a_killed_runs_hidden_temporary_files_are_removed(tmp_path):
+    from wan.render.files import remove_leftovers
+
+    (tmp_path / "clips").mkdir()
+    left = [tmp_path / ".a1b2.partial.mp4", tmp_path / "clips" / ".x9y8.partial.mp4", tmp_path / "tmpq.ffmeta",
+            tmp_path / "plan.json.partial", tmp_path / "clips" / "clip_001.frames.npz.partial"]  # fmt: skip
+    kept = [tmp_path / "film.mp4", tmp_path / "clips" / "clip_000.mp4", tmp_path / "clips" / "clip_000.frames.npz"]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    remove_leftovers(str(tmp_path))
+    assert [p.exists() for p in left] == [False] * len(left) and all(p.exists() for p in kept)
