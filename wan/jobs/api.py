@@ -146,9 +146,9 @@ def plan_json_for(body: dict, root: str) -> tuple[str, str]:
     import dataclasses
 
     from movement import settings_from_mapping
+    from prompt_enhance.enhance import fill_missing
     from wan.plan.build import PlanOptions, plan_with_seed
     from wan.plan.plan_json import plan_from_dict, plan_settings, plan_to_json
-    from wan.render.prompts import fill_missing
 
     name = safe_name(body.get("name") or "api-job")
     options = body.get("options", {})

@@ -23,10 +23,3 @@ def enhance(plan: GenerationPlan, spec: str, models_root: str, cache_dir: str | 
         if chat is not None:
             chat.unload()  # WAN gets the memory back before it loads
     return apply(plan, prompts), prompts, (chat.info.name if chat else None), reason
-
-
-def fill_missing(plan: GenerationPlan) -> GenerationPlan:
-    """Template prompts for clips that have neither an edit nor an enhanced prompt."""
-    from prompt_enhance.enhance import fill_missing as fill
-
-    return fill(plan)

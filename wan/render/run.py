@@ -6,10 +6,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from prompt_enhance.enhance import fill_missing
 from wan.engine.assets import read_assets
 from wan.models.discovery import models_dir
 from wan.plan.plan_json import plan_settings
-from wan.render.prompts import enhance, fill_missing
+from wan.render.prompts import enhance
 from wan.render.request import RenderRequest, RenderResult
 from wan.render.runner import render
 
