@@ -10,6 +10,7 @@ auth. FastAPI publishes the OpenAPI schema at /openapi.json.
 # No `from __future__ import annotations`: FastAPI reads the route functions' annotations as objects.
 
 import base64
+import dataclasses
 import json
 import os
 import secrets
@@ -20,10 +21,12 @@ import jsonschema
 from movement.errors import WanWeaveError
 from wan.jobs.errors import JobError
 from wan.jobs.queue import Queue, safe_name
+from wan.render.request import RenderOptions
 
 PREFIX = "/wan-weave/v1"
 MAX_BODY = 1 << 20  # 1 MiB: a settings file is a few KiB
 RENDER_KEYS = ("engine", "profile")  # how to render; the rest are plan options
+RENDER_FIELDS = tuple(f.name for f in dataclasses.fields(RenderOptions) if f.name != "resume")
 INPUTS = "inputs"  # <root>/inputs: the only folder an API job's files (init image, keyframes, audio) come from
 MAX_DEPTH = 32  # a job is a few levels deep; deeper is an attack on the validator's stack
 JOB_ID = {"ge": 1, "le": 2**63 - 1}  # SQLite's integer range
@@ -81,8 +84,10 @@ class QueueRunner:
                 self._wake.clear()
                 continue
             self.running = job.id
-            options = {**{k: v for k, v in job.options.items() if k in (*RENDER_KEYS, "inputs_root")},
-                       "models_dir": self.models_dir, "resume": True}  # fmt: skip
+            # The job renders as it was queued (by the API or by `batch`): its own options, and the
+            # app's models folder only where the job named none.
+            saved = {k: v for k, v in job.options.items() if k in RENDER_FIELDS}
+            options = {**saved, "models_dir": saved.get("models_dir") or self.models_dir, "resume": True}
             request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
 
             def on_event(event, job_id=job.id):
@@ -143,8 +148,6 @@ def plan_json_for(body: dict, root: str) -> tuple[str, str]:
     """(name, plan JSON) for a submission, its prompts filled in as every render fills them (the
     same plan as `batch` queues); WanWeaveError when the settings or plan are not valid, or name a
     file outside <root>/inputs."""
-    import dataclasses
-
     from movement import settings_from_mapping
     from prompt_enhance.enhance import fill_missing
     from wan.plan.build import PlanOptions, plan_with_seed

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from movement import load_settings
 from movement.errors import WanWeaveError
+from prompt_enhance.enhance import fill_missing
 from wan.jobs.errors import JobError
 from wan.jobs.outcome import record_outcome
 from wan.jobs.queue import Job, Queue
@@ -48,19 +49,21 @@ def submit(queue: Queue, path: str, plan_options: PlanOptions, render_options: d
             digest = hashlib.sha256(fh.read()).hexdigest()
     except OSError as exc:
         raise JobError(f"cannot read: {exc.strerror}", where=path) from None
-    for job in queue.jobs():
-        if job.source == path and job.options.get("settings_sha256") == digest:
-            log(f"{os.path.basename(path)}: already in the queue as job {job.id} ({job.state})")
-            return job
     options = {**render_options, "settings_sha256": digest}
     try:
-        plan = plan_with_seed(load_settings(path), plan_options)
+        # The prompts are filled now, as every render fills them: the queued plan is the rendered
+        # plan, whichever process (batch, resume, the app's API runner) picks the job up.
+        plan = fill_missing(plan_with_seed(load_settings(path), plan_options))
     except WanWeaveError as exc:
-        job = queue.add(os.path.basename(path), path, "{}", options)
-        queue.finish(job.id, "failed", exc.one_line())
+        job, new = queue.add_once(os.path.basename(path), path, "{}", options, digest)
+        if new:
+            queue.finish(job.id, "failed", exc.one_line())
         log(f"{os.path.basename(path)}: not queued: {exc.one_line()}")
         return queue.get(job.id)
-    return queue.add(os.path.basename(path), path, plan_to_json(plan), options)
+    job, new = queue.add_once(os.path.basename(path), path, plan_to_json(plan), options, digest)
+    if not new:
+        log(f"{os.path.basename(path)}: already in the queue as job {job.id} ({job.state})")
+    return job
 
 
 def run_job(queue: Queue, job: Job, log=print, cancel: threading.Event | None = None,
@@ -95,6 +98,9 @@ def resume_folder(folder: str, log=print) -> int:
     """`resume DIR`: a queue root runs its queue; a render folder finishes its render."""
     if os.path.isfile(os.path.join(folder, "queue.sqlite")):
         queue = Queue(folder)
+        if not queue.jobs():
+            raise JobError("this queue holds no jobs: nothing was queued here", where=folder,
+                           hint="queue settings files with: python -m wan batch FILES --out " + folder)  # fmt: skip
         retried = queue.requeue_failed()
         if retried:
             log(f"retrying {retried} failed job(s)")

@@ -9,6 +9,8 @@ import collections
 import itertools
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +20,8 @@ from wan.jobs.errors import JobError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the extension folder
 ENV_PYTHON = "WAN_WEAVE_WORKER_PYTHON"
+START_S = 300.0  # importing torch and diffusers on a cold disk can take minutes
+SILENCE_S = float(os.environ.get("WAN_WEAVE_WORKER_SILENCE_S", 60))  # the worker says "alive" every 5 s
 OVERLAY = os.path.join(ROOT, ".worker-deps")  # install.py puts the worker's newer packages here
 
 
@@ -52,6 +56,8 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()  # one job at a time
         self.current: int | None = None
+        self._lines: queue.Queue = queue.Queue()
+        self._killed = False  # we ended it (a silent worker), so a SIGKILL is ours, not the system's
 
     def start(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -63,8 +69,10 @@ class WorkerClient:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1,
         )  # fmt: skip
         self.stderr_tail.clear()
+        self._lines, self._killed = queue.Queue(), False
         threading.Thread(target=self._drain_stderr, args=(self.proc,), daemon=True).start()
-        ready = self._next_event()
+        threading.Thread(target=self._read_stdout, args=(self.proc, self._lines), daemon=True).start()
+        ready = self._next_event(START_S)
         if ready.get("event") != "ready":
             raise self._crashed("while starting")
 
@@ -72,15 +80,32 @@ class WorkerClient:
         for line in proc.stderr:
             self.stderr_tail.append(line.rstrip())
 
-    def _next_event(self) -> dict:
+    @staticmethod
+    def _read_stdout(proc: subprocess.Popen, lines: queue.Queue) -> None:
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    def _next_event(self, timeout: float = SILENCE_S) -> dict:
+        """The worker's next event; {} when it ended. A worker silent for `timeout` (no event, not
+        even its heartbeat) is hung: it is stopped, and {} returned."""
         while True:
-            line = self.proc.stdout.readline()
-            if not line:
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                self.stderr_tail.append(f"(no word from the worker for {timeout:.0f} s: stopped it)")
+                self._killed = True
+                self.proc.kill()
+                return {}
+            if line is None:
                 return {}
             try:
-                return json.loads(line)
+                event = json.loads(line)
             except ValueError:
                 self.stderr_tail.append(f"(stdout) {line.rstrip()}")
+                continue
+            if isinstance(event, dict) and event.get("event") != "alive":
+                return event
 
     def _crashed(self, during: str) -> WorkerCrashed:
         try:
@@ -89,10 +114,21 @@ class WorkerClient:
             self.proc.kill()
             code = self.proc.wait()
         self.proc = None
-        why = " (killed: out of memory?)" if code in (-9, 137) else ""
         tail = " | ".join(list(self.stderr_tail)[-3:]) or "no output"
-        return WorkerCrashed(f"the generation worker stopped {during} with exit code {code}{why}: {tail}", "Crashed",
+        return WorkerCrashed(f"the generation worker stopped {during}: {self._how(code)}: {tail}", "Crashed",
                              hint="the WebUI is fine; see the console for the worker's log, then try again")  # fmt: skip
+
+    def _how(self, code: int) -> str:
+        if self._killed:
+            return "it stopped answering and was ended"
+        if code in (-9, 137):
+            return "killed by SIGKILL (often the system's out-of-memory killer)"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit code {code}"
 
     def _send(self, message: dict) -> None:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -106,7 +142,10 @@ class WorkerClient:
             job_id = next(self._ids)
             self.current = job_id
             try:
-                self._send({**job, "id": job_id})
+                try:
+                    self._send({**job, "id": job_id})
+                except (BrokenPipeError, OSError):
+                    raise self._crashed(f"before job {job_id}") from None
                 while True:
                     event = self._next_event()
                     if not event:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from movement.errors import WanWeaveError
 from wan.jobs.client import JobCancelled
+from wan.jobs.errors import JobError
 from wan.jobs.queue import Job, Queue
 from wan.render.errors import RenderCancelled
 
@@ -17,12 +18,17 @@ def record_outcome(queue: Queue, job: Job, work: Callable[[], str | None], log=p
     try:
         video = work()
     except (RenderCancelled, JobCancelled):
-        queue.finish(job.id, "cancelled")
-        return "cancelled"
+        return _record(queue, job, "cancelled", log)
     except Exception as exc:
         error = exc.one_line() if isinstance(exc, WanWeaveError) else f"{type(exc).__name__}: {exc}"
-        queue.finish(job.id, "failed", error)
         log(f"job {job.id} ({job.name}) failed: {error}")
-        return "failed"
-    queue.finish(job.id, "done", video=video)
-    return "done"
+        return _record(queue, job, "failed", log, error)
+    return _record(queue, job, "done", log, video=video)
+
+
+def _record(queue: Queue, job: Job, state: str, log, error: str | None = None, video: str | None = None) -> str:
+    try:
+        queue.finish(job.id, state, error, video)
+    except JobError as exc:  # e.g. the disk is full: the job keeps no owner, and the next run takes it
+        log(f"job {job.id} ({job.name}) {state}, but it could not be recorded: {exc.one_line()}")
+    return state

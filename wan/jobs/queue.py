@@ -1,9 +1,14 @@
 """The persistent render queue: SQLite (standard library, WAL) in the output root.
 
 Jobs survive restarts and crashes: a job is queued, running, done, failed or cancelled, and is
-never dropped before it completes or the user removes it. A job found `running` when the queue
-opens was interrupted (kill -9, power loss) and runs again, resuming its finished clips. Clips and
-attempts are recorded per job. The schema is versioned; `MIGRATIONS[n]` takes version n to n+1.
+never dropped before it completes or the user removes it. Clips and attempts are recorded per job.
+The schema is versioned; `MIGRATIONS[n]` takes version n to n+1.
+
+Several processes may share one root (two `batch` runs, `resume` during a batch, the app's API
+runner beside a CLI batch). A job is owned by the process that holds its lock file
+(<root>/.locks/job-N.lock) while it renders; the operating system releases the lock when that
+process dies. So a `running` job whose lock is held is never taken, and one whose owner died is
+taken once, by the first process that gets its lock.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from filelock import FileLock, Timeout
+
 from wan.jobs.errors import JobError
 
 DB_NAME = "queue.sqlite"
+LOCKS = ".locks"
 STATES = ("queued", "running", "done", "failed", "cancelled")
 MIGRATIONS = (
     """
@@ -77,41 +85,67 @@ def safe_name(text: str) -> str:
     return name[:60] or "render"
 
 
+def _sqlite_error(exc: sqlite3.Error, path: str) -> JobError:
+    """SQLite's failure as the one line a user can act on."""
+    text = str(exc)
+    if "disk is full" in text or "disk I/O error" in text:
+        return JobError("the disk is full: the queue cannot be updated", where=path,
+                        hint="free some space, then resume: python -m wan resume " + os.path.dirname(path))  # fmt: skip
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return JobError(f"the queue file is damaged ({text})", where=path,
+                        hint="move it aside; each job's folder still holds its plan.json to render from")  # fmt: skip
+    return JobError(f"the queue cannot be used: {text}", where=path)
+
+
 class Queue:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         try:
-            os.makedirs(self.root, exist_ok=True)
+            os.makedirs(os.path.join(self.root, LOCKS), exist_ok=True)
         except OSError as exc:
             raise JobError(f"cannot create the output root: {exc.strerror}", where=self.root) from None
         self.path = os.path.join(self.root, DB_NAME)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self._held: dict[int, FileLock] = {}  # the jobs this process renders now
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, self.path) from None
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         # One connection serves the API's handlers and the runner thread: one statement block at a
         # time (other processes are kept apart by SQLite's own locking).
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if self._db.in_transaction:  # SQLite already rolled back a failed COMMIT (disk full)
+                        self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise _sqlite_error(exc, self.path) from None
 
     def _read(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise _sqlite_error(exc, self.path) from None
 
     def _migrate(self) -> None:
-        with self._tx() as db:
+        # Reading the version needs no write: a current queue opens on a full disk, and `queue` lists it.
+        if self._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) and self._has_tables():
+            return
+        with self._tx() as db:  # the whole schema in one transaction: never a queue without tables
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > len(MIGRATIONS):
                 raise JobError(f"the queue was written by a newer Wan Weave (schema {version})", where=self.path)
@@ -120,9 +154,23 @@ class Queue:
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
+    def _has_tables(self) -> bool:
+        names = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return {"jobs", "clips", "attempts"} <= names
+
     def add(self, name: str, source: str, payload: str, options: dict) -> Job:
+        return self.add_once(name, source, payload, options, None)[0]
+
+    def add_once(self, name: str, source: str, payload: str, options: dict, digest: str | None) -> tuple[Job, bool]:
+        """(job, True) for a newly queued job; (the earlier job, False) when a job with the same
+        source and `digest` (options["settings_sha256"]) is queued already. Checked and inserted in
+        one transaction: two processes submitting the same file queue it once."""
         now = time.time()
         with self._tx() as db:
+            if digest is not None:
+                for row in db.execute("SELECT * FROM jobs WHERE source = ? ORDER BY id", (source,)):
+                    if json.loads(row["options"]).get("settings_sha256") == digest:
+                        return self._job(row), False
             base = safe_name(name)
             out, n = os.path.join(self.root, base), 1
             while db.execute("SELECT 1 FROM jobs WHERE out = ?", (out,)).fetchone():
@@ -132,7 +180,7 @@ class Queue:
                 "INSERT INTO jobs (name, source, payload, options, out, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (base, source, payload, json.dumps(options), out, now, now),
             )
-        return self.get(cur.lastrowid)
+        return self.get(cur.lastrowid), True
 
     def get(self, job_id: int) -> Job | None:
         rows = self._read("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -142,11 +190,13 @@ class Queue:
         return [self._job(r) for r in self._read("SELECT * FROM jobs ORDER BY id")]
 
     def next_job(self) -> Job | None:
-        """The oldest unfinished job (an interrupted `running` one first), marked running."""
+        """The oldest unfinished job that no live process owns (one whose owner died first), marked
+        running and owned by this process until `finish` or `release`."""
         with self._tx() as db:
-            row = db.execute(
-                "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id LIMIT 1"
-            ).fetchone()
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
+            ).fetchall()
+            row = next((r for r in rows if self._own(r["id"])), None)
             if row is None:
                 return None
             db.execute(
@@ -159,17 +209,52 @@ class Queue:
             )
         return self.get(row["id"])
 
+    def _own(self, job_id: int) -> bool:
+        """Take the job's lock if no live process holds it (never blocks)."""
+        if job_id in self._held:
+            return False  # this process renders it already (another thread)
+        lock = FileLock(os.path.join(self.root, LOCKS, f"job-{job_id}.lock"), thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return False
+        self._held[job_id] = lock
+        return True
+
+    def release(self, job_id: int) -> None:
+        """Stop owning a job (after it ended, or when this process gives it up)."""
+        lock = self._held.pop(job_id, None)
+        if lock is not None:
+            lock.release()
+
+    def owned_elsewhere(self, job_id: int) -> bool:
+        """A live process (not this one) holds the job's lock."""
+        if job_id in self._held:
+            return False
+        lock = FileLock(os.path.join(self.root, LOCKS, f"job-{job_id}.lock"), thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+        return False
+
     def finish(self, job_id: int, state: str, error: str | None = None, video: str | None = None) -> None:
+        """Record how the job ended and stop owning it (also when the record cannot be written: the
+        job then stays `running` with no owner, and the next run takes it again)."""
         assert state in STATES
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET state = ?, error = ?, video = COALESCE(?, video), updated = ? WHERE id = ?",
-                (state, error, video, time.time(), job_id),
-            )
-            db.execute(
-                "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE job_id = ? AND ended IS NULL",
-                (time.time(), state, error, job_id),
-            )
+        try:
+            with self._tx() as db:
+                db.execute(
+                    "UPDATE jobs SET state = ?, error = ?, video = COALESCE(?, video), updated = ? WHERE id = ?",
+                    (state, error, video, time.time(), job_id),
+                )
+                db.execute(
+                    "UPDATE attempts SET ended = ?, outcome = ?, error = ? WHERE job_id = ? AND ended IS NULL",
+                    (time.time(), state, error, job_id),
+                )
+        finally:
+            self.release(job_id)
 
     def clip_done(self, job_id: int, clip: int, file: str | None) -> None:
         with self._tx() as db:
@@ -209,4 +294,6 @@ class Queue:
                    row["state"], row["attempts"], row["error"], row["video"])  # fmt: skip
 
     def close(self) -> None:
+        for job_id in list(self._held):
+            self.release(job_id)
         self._db.close()

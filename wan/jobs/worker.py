@@ -10,6 +10,10 @@ In, one JSON object per line:
 Out, one JSON object per line, each with the job's "id" and an "event":
   started · progress {clip, clips, step, steps, eta} · clip_done {clip, clips, file} · log {message}
   · result {...} · cancelled {stopped_at_clip} · error {type, message}
+and, with "id": null: ready {pid} at start, alive every 5 s (a silent worker is a hung one), and
+error {type: "ProtocolError"} for a line that is not a JSON object (the worker reads on).
+When the host goes (stdin closes, the events pipe breaks, or the parent process dies) the worker
+cancels its job and exits within a second.
 Everything else the libraries print goes to stderr: the protocol owns stdout. The worker keeps its
 loaded model between jobs (the next render starts at once); ending the process frees all VRAM.
 """
@@ -21,6 +25,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 
 from movement.errors import WanWeaveError
@@ -29,21 +34,32 @@ from wan.render.errors import RenderCancelled
 from wan.render.request import EnhanceOptions, RenderOptions, RenderRequest
 from wan.render.run import run_request
 
+HEARTBEAT_S = 5.0  # an "alive" event this often, so the client can tell a busy worker from a hung one
+PARENT_POLL_S = 0.25
+EXIT_GRACE_S = 0.6  # after the host is gone, this long for the current step to stop, then exit
+JOB_TYPES = ("render", "enhance", "ping")
+
 
 class Channel:
     """The protocol's stdout: a private copy of fd 1, while fd 1 itself now points at stderr."""
 
-    def __init__(self):
+    def __init__(self, on_gone):
         self._out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
         os.dup2(2, 1)
         sys.stdout = sys.stderr
         self._lock = threading.Lock()
+        self._on_gone = on_gone
 
     def send(self, job_id, event: str, **data) -> None:
         line = json.dumps({"id": job_id, "event": event, **data}, ensure_ascii=False)
         with self._lock:
-            self._out.write(line + "\n")
-            self._out.flush()
+            try:
+                self._out.write(line + "\n")
+                self._out.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                # The host is gone. Never raise into the render: a frame producer that raised here
+                # once looked like ffmpeg's broken pipe, and worker and ffmpeg waited on each other.
+                self._on_gone("the host closed the events pipe")
 
 
 def _error(exc: BaseException) -> dict:
@@ -71,9 +87,13 @@ def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
     job_id, kind = job.get("id"), job.get("type")
     channel.send(job_id, "started", type=kind)
     try:
+        if kind not in JOB_TYPES:
+            raise WanWeaveError(f"unknown job type {kind!r}", hint="render, enhance, cancel or ping")
         if kind == "ping":
             channel.send(job_id, "result", pong=True, pid=os.getpid())
             return
+        if not isinstance(job.get("plan"), dict) or (kind == "render" and not isinstance(job.get("out"), str)):
+            raise WanWeaveError(f"a {kind} job needs a 'plan' object" + (" and an 'out' folder" if kind == "render" else ""))
         plan = plan_from_dict(job["plan"], where="job plan")
         if kind == "enhance":
             plan, prompts, model, reason = _enhance(
@@ -82,8 +102,6 @@ def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
             channel.send(job_id, "result", plan=plan_to_dict(plan), prompts=[p.to_dict() for p in prompts],
                          model=model, model_reason=reason)  # fmt: skip
             return
-        if kind != "render":
-            raise WanWeaveError(f"unknown job type {kind!r}", hint="render, enhance, cancel or ping")
         from prompt_enhance.cache import default_dir
 
         options = RenderOptions.from_dict(job.get("options") or {})
@@ -98,41 +116,89 @@ def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
                      plan=os.path.abspath(result.plan_path), frames=result.frames, seconds=round(result.seconds, 3),
                      warnings=list(result.warnings))  # fmt: skip
     except RenderCancelled:
-        with open(os.path.join(job["out"], "manifest.json"), encoding="utf-8") as fh:
-            stopped = json.load(fh).get("stopped_at_clip")
+        try:
+            with open(os.path.join(job["out"], "manifest.json"), encoding="utf-8") as fh:
+                stopped = json.load(fh).get("stopped_at_clip")
+        except (OSError, ValueError, AttributeError):
+            stopped = None
         channel.send(job_id, "cancelled", stopped_at_clip=stopped)
     except Exception as exc:  # every failure becomes a readable event; the worker stays up
         traceback.print_exc(file=sys.stderr)
         channel.send(job_id, "error", **_error(exc))
 
 
+class Worker:
+    """The worker's state: the job queue, each job's cancel event, and how it ends when the host goes."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.cancels: dict = {}
+        self.channel = Channel(self.host_gone)
+        self._leaving = threading.Event()
+
+    def read(self, stream) -> None:
+        """Messages from the host, one JSON object per line; anything else is answered and skipped."""
+        for line in stream:
+            if line.strip():
+                self._take(line)
+        self.host_gone("stdin closed")
+
+    def _take(self, line: str) -> None:
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            self.channel.send(None, "error", type="ProtocolError", message=f"not JSON: {str(exc)[:200]}")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("id"), (int, str, type(None))):
+            self.channel.send(None, "error", type="ProtocolError",
+                              message="each line must be a JSON object with an integer or string 'id'")  # fmt: skip
+            return
+        job_id = message.get("id")
+        if message.get("type") == "cancel":
+            self.cancels.setdefault(job_id, threading.Event()).set()
+        else:
+            self.cancels.setdefault(job_id, threading.Event())
+            self.jobs.put(message)
+
+    def host_gone(self, why: str) -> None:
+        """The host died or closed the pipe: stop the current job, and leave even if it does not
+        stop in time (a GPU step can take seconds). Finished clips are on disk already; leaving
+        frees the GPU, and our ffmpeg children see their input close and end."""
+        if self._leaving.is_set():
+            return
+        self._leaving.set()
+        threading.Timer(EXIT_GRACE_S, os._exit, args=(0,)).start()
+        for event in list(self.cancels.values()):
+            event.set()
+        self.jobs.put(None)
+        try:
+            print(f"wan-weave worker: {why}; stopping", file=sys.stderr, flush=True)
+        except (OSError, ValueError):  # stderr went with the host
+            pass
+
+    def watch(self) -> None:
+        """Heartbeats for the client; and the parent's death noticed within a second, even when
+        something else still holds our stdin open (a parent's death re-parents us)."""
+        parent, last = os.getppid(), time.monotonic()
+        while not self._leaving.wait(PARENT_POLL_S):
+            if os.getppid() != parent:
+                self.host_gone(f"the host process {parent} is gone")
+            elif time.monotonic() - last >= HEARTBEAT_S:
+                self.channel.send(None, "alive")
+                last = time.monotonic()
+
+    def serve(self) -> int:
+        threading.Thread(target=self.read, args=(sys.stdin,), daemon=True, name="wan-weave-worker-stdin").start()
+        threading.Thread(target=self.watch, daemon=True, name="wan-weave-worker-watch").start()
+        self.channel.send(None, "ready", pid=os.getpid())
+        for job in iter(self.jobs.get, None):
+            run_job(job, self.channel, self.cancels[job.get("id")])
+            self.cancels.pop(job.get("id"), None)
+        return 0
+
+
 def serve() -> int:
-    channel = Channel()
-    jobs: queue.Queue = queue.Queue()
-    cancels: dict = {}
-
-    def read() -> None:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            try:
-                message = json.loads(line)
-            except ValueError as exc:
-                channel.send(None, "error", type="ProtocolError", message=f"not JSON: {exc}")
-                continue
-            if message.get("type") == "cancel":
-                cancels.setdefault(message.get("id"), threading.Event()).set()
-            else:
-                cancels.setdefault(message.get("id"), threading.Event())
-                jobs.put(message)
-        jobs.put(None)  # stdin closed: the host is gone, finish and exit
-
-    threading.Thread(target=read, daemon=True, name="wan-weave-worker-stdin").start()
-    channel.send(None, "ready", pid=os.getpid())
-    for job in iter(jobs.get, None):
-        run_job(job, channel, cancels[job.get("id")])
-        cancels.pop(job.get("id"), None)
-    return 0
+    return Worker().serve()
 
 
 def add_worker_command(commands) -> None:

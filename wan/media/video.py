@@ -121,23 +121,25 @@ def write_mp4(
     if expected_frames is not None:
         cmd += ["-frames:v", str(expected_frames), "-t", repr(expected_frames / spec.fps)]
     cmd += ["-f", "mp4", tmp]
-    count = 0
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdin is not None
         try:
-            for frame in frames:
-                if frame.shape != (spec.height, spec.width, 3) or frame.dtype != np.uint8:
-                    raise MediaError(
-                        f"frame {count} is {frame.shape} {frame.dtype}, expected ({spec.height}, {spec.width}, 3) uint8"
-                    )
-                proc.stdin.write(np.ascontiguousarray(frame).tobytes())
-                count += 1
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-        if proc.wait() != 0:
+            count = _feed(proc, frames, spec)
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            code = proc.wait()
+        except BaseException:
+            # The frames' producer failed or was cancelled: ffmpeg must not outlive the render.
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            for pipe in (proc.stdin, proc.stderr):
+                if pipe is not None and not pipe.closed:
+                    try:
+                        pipe.close()
+                    except BrokenPipeError:
+                        pass
+        if code != 0:
             raise MediaError(f"ffmpeg failed: {err.strip().splitlines()[-1] if err.strip() else 'no message'}")
         if expected_frames is not None and count != expected_frames:
             raise MediaError(f"got {count} frames, expected {expected_frames}")
@@ -153,6 +155,28 @@ def write_mp4(
         if meta_file and os.path.exists(meta_file):
             os.unlink(meta_file)
     return path
+
+
+def _feed(proc: subprocess.Popen, frames: Iterable[np.ndarray], spec: VideoSpec) -> int:
+    """Write the frames to ffmpeg; returns how many it took. Only ffmpeg's own broken pipe means
+    ffmpeg stopped (its exit code then says why): an error raised while producing a frame (a
+    cancel, a failed clip, a lost parent) is never mistaken for it."""
+    count = 0
+    for frame in frames:
+        if frame.shape != (spec.height, spec.width, 3) or frame.dtype != np.uint8:
+            raise MediaError(
+                f"frame {count} is {frame.shape} {frame.dtype}, expected ({spec.height}, {spec.width}, 3) uint8"
+            )
+        try:
+            proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except BrokenPipeError:
+            return count
+        count += 1
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    return count
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from wan.render.errors import RenderError
 
@@ -37,6 +40,22 @@ def prepare_folder(out_dir: str) -> None:
         raise RenderError(f"cannot create the output folder: {exc.strerror}", where=out_dir) from None
     if not os.access(out_dir, os.W_OK):
         raise RenderError("the output folder is not writable", where=out_dir)
+
+
+@contextmanager
+def folder_lock(out_dir: str) -> Iterator[None]:
+    """Held while a render writes into `out_dir`: two processes never render into one folder (the
+    second would delete the first's temporary files). The OS releases it if the process dies."""
+    lock = FileLock(os.path.join(out_dir, ".wan-weave.lock"), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RenderError("another process is rendering into this folder", where=out_dir,
+                          hint="wait for it to finish (or stop it), then resume") from None  # fmt: skip
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def remove_leftovers(out_dir: str) -> None:

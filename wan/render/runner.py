@@ -23,7 +23,7 @@ from wan.plan.plan_json import plan_settings, plan_to_json
 from wan.render.clip_loop import ClipLoop
 from wan.render.clip_writer import ClipWriter
 from wan.render.engines import make_engine
-from wan.render.files import inside, prepare_folder, remove_leftovers, write_text_atomic
+from wan.render.files import folder_lock, inside, prepare_folder, remove_leftovers, write_text_atomic
 from wan.render.frames import output_frames
 from wan.render.manifest import Manifest
 from wan.render.request import RenderOptions, RenderResult
@@ -43,8 +43,13 @@ def render(
     """Render `plan` into `out_dir`. Each finished clip is written at once (clips/clip_NNN.mp4)
     and recorded in manifest.json, so a crash or a cancel never loses it. `assets` are the files
     the render needs, read once (read here when not given)."""
-    settings = plan_settings(plan)
     prepare_folder(out_dir)
+    with folder_lock(out_dir):
+        return _render(plan, out_dir, options, log, cancel, progress, assets)
+
+
+def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResult:
+    settings = plan_settings(plan)
     assets = assets if assets is not None else read_assets(plan, settings, options.inputs_root)
     engine = make_engine(plan, settings, assets, options, log)
     warnings = [*engine.warnings, *([assets.soundtrack_warning] if assets.soundtrack_warning else [])]

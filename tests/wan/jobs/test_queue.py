@@ -46,3 +46,64 @@ def test_the_schema_is_versioned(tmp_path):
     db.close()
     with pytest.raises(JobError, match="newer Wan Weave"):
         Queue(str(tmp_path))
+
+
+def test_a_running_job_is_taken_by_no_other_owner_while_its_owner_lives(tmp_path):
+    owner, other = Queue(str(tmp_path)), Queue(str(tmp_path))  # two processes, as far as locks go
+    a, b = (owner.add(n, f"/s/{n}.txt", "{}", {}) for n in ("a", "b"))
+    assert owner.next_job().id == a.id
+    taken = other.next_job()
+    assert taken.id == b.id and other.owned_elsewhere(a.id)  # a is skipped: its owner is alive
+    assert other.next_job() is None
+    owner.close()  # the owner dies (the OS releases its lock)
+    again = other.next_job()
+    assert again.id == a.id and again.attempts == 2  # taken once more, by one process
+
+
+def test_the_same_file_submitted_twice_is_queued_once(tmp_path):
+    one, two = Queue(str(tmp_path)), Queue(str(tmp_path))
+    first, new = one.add_once("film", "/s/film.txt", "{}", {"settings_sha256": "abc"}, "abc")
+    second, again = two.add_once("film", "/s/film.txt", "{}", {"settings_sha256": "abc"}, "abc")
+    assert new and not again and first.id == second.id and len(one.jobs()) == 1
+
+
+def test_a_damaged_queue_file_is_one_line(tmp_path):
+    from tests.conftest import wan
+
+    (tmp_path / "queue.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    with pytest.raises(JobError, match="damaged"):
+        Queue(str(tmp_path))
+    for command in ("queue", "resume"):
+        result = wan(command, tmp_path)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert "queue file is damaged" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_queue_file_without_tables_is_completed_and_an_empty_queue_says_so(tmp_path):
+    from tests.conftest import wan
+
+    sqlite3.connect(tmp_path / "queue.sqlite").close()  # what a full disk left at creation
+    assert Queue(str(tmp_path)).jobs() == []
+    result = wan("resume", tmp_path)
+    assert result.returncode == 2 and "holds no jobs" in result.stderr
+
+
+def test_batch_and_the_api_queue_the_same_plan_for_the_same_job(tmp_path):
+    import json
+
+    from tests.conftest import EXAMPLES
+    from wan.jobs.api import plan_json_for
+    from wan.jobs.batch import submit
+    from wan.plan.build import PlanOptions
+
+    path = EXAMPLES / "harbor_3d.txt"
+    queued = submit(Queue(str(tmp_path / "cli")), str(path), PlanOptions(width=64, height=48, steps=2), {},
+                    log=lambda m: None)  # fmt: skip
+    _, api_json = plan_json_for({"name": "harbor_3d", "settings": json.loads(path.read_text()),
+                                 "options": {"width": 64, "height": 48, "steps": 2}}, str(tmp_path / "api"))  # fmt: skip
+    cli, api = json.loads(queued.payload), json.loads(api_json)
+    assert cli["clips"] == api["clips"]  # the same prompts (filled), seeds, frames
+    assert all(c["enhanced_prompt"] for c in api["clips"])
+    assert {k: v for k, v in cli.items() if k not in ("source", "settings_json")} == {
+        k: v for k, v in api.items() if k not in ("source", "settings_json")
+    }
