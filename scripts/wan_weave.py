@@ -80,11 +80,47 @@ def on_ui_settings() -> None:
 
 
 def free_webui_vram() -> None:
-    """Before a WAN render: the WebUI's own checkpoint leaves the GPU (the worker needs it)."""
+    """Before a WAN render: the WebUI's own checkpoint leaves the GPU (the worker needs it). Only a
+    model that is loaded is unloaded: in A1111, reading `shared.sd_model` when none is loaded
+    *loads* the checkpoint (onto the GPU the worker is about to need), so it is never read."""
     from modules import devices, sd_models
 
-    sd_models.unload_model_weights()
-    devices.torch_gc()
+    if hasattr(sd_models, "forge_model_reload"):
+        # Forge: unload_model_weights() frees what its memory manager holds and never loads one.
+        sd_models.unload_model_weights()
+        devices.torch_gc()
+        return
+    data = getattr(sd_models, "model_data", None)
+    loaded = getattr(data, "sd_model", None)  # the attribute, not shared.sd_model's loading property
+    if loaded is not None:
+        sd_models.unload_model_weights(loaded)
+        devices.torch_gc()
+
+
+def worker_setup_problem() -> str | None:
+    """Why a WAN render or a Qwen enhancement cannot run in this WebUI yet, with what to do; None
+    when the worker's packages are installed over a torch they can use."""
+    from importlib import metadata
+
+    from wan.models.stack import HINT, torch_problem
+
+    spec = importlib.util.spec_from_file_location("wan_weave_install", os.path.join(EXTENSION_DIR, "install.py"))
+    install = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(install)
+    try:
+        with open(os.path.join(install.OVERLAY, install.STAMP), encoding="ascii") as fh:
+            current = fh.read().strip() == install.wanted_digest()
+    except OSError:
+        current = False
+    if not current:
+        return (f"the generation worker's packages are not installed or out of date (the WebUI skipped "
+                f"install.py, or it failed): run {sys.executable} {os.path.join(EXTENSION_DIR, 'install.py')}, "
+                "then restart the WebUI")  # fmt: skip
+    try:
+        problem = torch_problem(metadata.version("torch"))
+    except metadata.PackageNotFoundError:
+        problem = torch_problem(None)
+    return f"{problem}: {HINT}" if problem else None
 
 
 def on_ui_tabs():
@@ -94,15 +130,19 @@ def on_ui_tabs():
 
     root = getattr(paths, "script_path", os.getcwd())
     out = _option("wan_weave_output_dir") or os.path.join(root, "outputs", "wan-weave")
-    deforum = getattr(shared.opts, "outdir_img2img_samples", "") or os.path.join(root, "outputs", "img2img-images")
+    # Where Deforum writes its runs: the WebUI's samples folder when set, else img2img's.
+    deforum = (getattr(shared.opts, "outdir_samples", "") or getattr(shared.opts, "outdir_img2img_samples", "")
+               or os.path.join("outputs", "img2img-images"))  # fmt: skip
+    deforum = deforum if os.path.isabs(deforum) else os.path.join(root, deforum)
     config = UIConfig(
         models_dir=models_root(),
         out_root=out,
         worker_python=getattr(shared.cmd_opts, "wan_weave_worker_python", None),
         profile=getattr(shared.cmd_opts, "wan_weave_profile", None) or _option("wan_weave_profile"),
         enhancer=_option("wan_weave_enhancer"),
-        deforum_roots=[deforum, root],
+        deforum_roots=[deforum],
         before_render=free_webui_vram,
+        setup_problem=worker_setup_problem(),
     )
     blocks = build_blocks(config)
     _tab["blocks"], _tab["config"] = blocks, config
@@ -110,22 +150,27 @@ def on_ui_tabs():
 
 
 def on_app_started(_demo, app) -> None:
-    """API routes under /wan-weave/v1: status, and the job queue (wan/jobs/api.py) once the tab exists."""
-    import wan
+    """The REST API under /wan-weave/v1, by the WebUI's own rules: only with --api (or --nowebui),
+    and every route, /status included, behind --api-auth when it is set."""
+    from modules import shared
+
+    opts = shared.cmd_opts
+    if not (getattr(opts, "api", False) or getattr(opts, "nowebui", False)):
+        print("Wan Weave: the REST API /wan-weave/v1 is off; start the WebUI with --api to use it", flush=True)
+        return
+    from wan.jobs.api import QueueRunner, mount, mount_status
+
+    auth = getattr(opts, "api_auth", None)
 
     def status():
         config = _tab.get("config")
         return {"version": wan.__version__, "models_dir": config.models_dir if config else models_root()}
 
-    app.add_api_route("/wan-weave/v1/status", status, methods=["GET"])
+    mount_status(app, status, auth)
     blocks, config = _tab.get("blocks"), _tab.get("config")
     if blocks is not None:
-        from modules import shared
-
-        from wan.jobs.api import QueueRunner, mount
-
         runner = QueueRunner(config.out_root, blocks.wan_weave_worker, config.models_dir)
-        mount(app, runner, getattr(shared.cmd_opts, "api_auth", None))
+        mount(app, runner, auth)
 
 
 def on_script_unloaded() -> None:
@@ -135,6 +180,14 @@ def on_script_unloaded() -> None:
 
 
 check_packages()
+# A1111 puts this extension's folder on sys.path only while it loads this file and restores the
+# old list afterwards (Forge keeps it): import our packages now, so the callbacks' imports (the
+# tab, the routes) find them later in sys.modules; their submodules load through the packages' own
+# __path__, whatever sys.path is by then.
+for _name in OUR_PACKAGES:
+    importlib.import_module(_name)
+import wan  # noqa: E402  (the status route reports its version)
+
 try:
     from modules import script_callbacks
 except ImportError:  # loaded outside the WebUI (tests, tools): nothing to register with

@@ -1,43 +1,43 @@
-"""The camera plot of the tab, drawn with OpenCV from ui/state.py's CameraSeries."""
+"""The camera plot of the tab: one small chart per moving camera key, each with its own value axis
+(the keys have different units), on a shared time axis in seconds, clip starts as grey lines.
+Drawn with matplotlib, which gradio 3.41 and 4.40 both depend on, so every host has it."""
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ui.state import CameraSeries
 
-PLOT_W, PLOT_H, MARGIN, TOP, BOTTOM = 720, 240, 30, 34, 50  # TOP clears gradio's label
-COLOURS = [(230, 57, 70), (29, 53, 87), (42, 157, 143), (233, 196, 106), (244, 162, 97), (69, 123, 157),
-           (131, 56, 236)]  # fmt: skip
-GREY = (90, 90, 90)
+WIDTH_IN, DPI = 7.2, 100  # 720 pixels wide
+COLOURS = ["#e63946", "#1d3557", "#2a9d8f", "#e9c46a", "#f4a261", "#457b9d", "#8338ec"]
 
 
-def _text(image: np.ndarray, text: str, at: tuple[int, int], colour=GREY, scale: float = 0.4) -> None:
-    cv2.putText(image, text, at, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+def camera_figure(series: CameraSeries):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # no window: the picture goes to the page
+    from matplotlib.figure import Figure
+
+    keys = list(series.values) or ["(no camera motion in this mode)"]
+    fig = Figure(figsize=(WIDTH_IN, 0.6 + 0.75 * len(keys)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(len(keys), 1, sharex=True, squeeze=False)[:, 0]
+    for i, (ax, key) in enumerate(zip(axes, keys)):
+        values = series.values.get(key)
+        if values is not None:
+            ax.plot(series.seconds, values, color=COLOURS[i % len(COLOURS)], linewidth=1.6)
+        for start in series.boundaries:
+            ax.axvline(start, color="#bbbbbb", linewidth=0.8)
+        ax.set_ylabel(key, rotation=0, ha="right", va="center", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(True, axis="y", color="#eeeeee", linewidth=0.6)
+    axes[-1].set_xlabel("seconds (grey lines: clip starts)", fontsize=8)
+    fig.suptitle("camera schedules", fontsize=9)
+    axes[-1].set_xlim(0, max(series.duration_s, 1e-6))
+    return fig
 
 
 def camera_plot(series: CameraSeries) -> np.ndarray:
-    """The camera schedules over time (each scaled to its own range), clip boundaries as grey lines,
-    a legend of the keys that move: an RGB image."""
-    image = np.full((PLOT_H, PLOT_W, 3), 255, np.uint8)
-    if not series.values:
-        _text(image, "no camera motion in this mode", (MARGIN, PLOT_H // 2), scale=0.5)
-        return image
-    width = PLOT_W - 2 * MARGIN
-    end = max(series.duration_s, 1e-9)
-    x = MARGIN + series.seconds * width / max(series.seconds[-1], 1e-9) if len(series.seconds) > 1 else np.full(1, MARGIN)
-    for s in series.boundaries:
-        cx = int(MARGIN + s / end * width)
-        cv2.line(image, (cx, TOP), (cx, PLOT_H - BOTTOM), (200, 200, 200), 1)
-    for i, (key, values) in enumerate(series.values.items()):
-        lo, hi = float(values.min()), float(values.max())
-        span = hi - lo or 1.0
-        y = PLOT_H - BOTTOM - (values - lo) / span * (PLOT_H - TOP - BOTTOM) * (1 if hi > lo else 0.5)
-        points = np.stack([x, y], axis=1).astype(np.int32).reshape(-1, 1, 2)
-        colour = COLOURS[i % len(COLOURS)]
-        cv2.polylines(image, [points], False, colour, 2, cv2.LINE_AA)
-        _text(image, key, (MARGIN + 60 + 105 * (i % 5), PLOT_H - 24 + 14 * (i // 5)), colour)
-    _text(image, "0 s", (MARGIN, PLOT_H - 10))
-    _text(image, f"{series.duration_s:.1f} s", (PLOT_W - MARGIN - 30, PLOT_H - 30))
-    return image
+    """The figure as an RGB image (gr.Image in both gradio versions shows it as it is)."""
+    fig = camera_figure(series)
+    canvas = fig.canvas
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from . import state as S
 from .camera_plot import camera_plot
 
 ERROR_NONE = ""
+CLEARED = ("", None, None, "")  # progress, latest clip, video, output folder
 
 
 @dataclass
@@ -29,18 +31,26 @@ class UIConfig:
     enhancer: str = "template"
     deforum_roots: list[str] = field(default_factory=list)
     before_render: object = None  # callable: the WebUI unloads its checkpoint here
+    setup_problem: str | None = None  # why WAN renders and Qwen prompts cannot run here yet, and what to do
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def error_text(exc: BaseException) -> str:
+    """One readable line for the page's Markdown box: the message's own characters (`__init__.py`,
+    `*`, `<...>`) are escaped so Markdown shows them as they are."""
     text = exc.one_line() if isinstance(exc, WanWeaveError) else f"{type(exc).__name__}: {exc}"
-    return f"**Error:** {text}"
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return f"**Error:** {escaped}"
 
 
 class TabHandlers:
     def __init__(self, config: UIConfig, worker: WorkerClient) -> None:
         self.config, self.worker = config, worker
 
-    # Loading: (state, table rows, camera plot, summary, path, error)
+    # Loading: (state, table rows, camera plot, summary, path, error) and, cleared, the previous
+    # file's (progress, latest clip, video, output folder): they belong to another film.
     def load(self, upload, path, latest_flag, model, mode, steps, width, height, joining, *speed):
         try:
             if latest_flag:
@@ -50,13 +60,13 @@ class TabHandlers:
             choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed)
             st, plan, settings = files.make_plan(source, choices)
             plot = camera_plot(S.camera_series(settings, plan))
-            return st, S.plan_rows(plan), plot, S.summary(plan), source, ERROR_NONE
+            return st, S.plan_rows(plan), plot, S.summary(plan), source, ERROR_NONE, *CLEARED
         except Exception as exc:  # shown in the page; the app stays usable
-            return S.UIState(), [], None, "", path or "", error_text(exc)
+            return S.UIState(), [], None, "", path or "", error_text(exc), *CLEARED
 
     def load_upload(self, upload, *choices):
         if upload is None:
-            return S.UIState(), [], None, "", "", ERROR_NONE
+            return S.UIState(), [], None, "", "", ERROR_NONE, *CLEARED
         return self.load(upload, None, False, *choices)
 
     def load_path(self, path, *choices):
@@ -90,6 +100,9 @@ class TabHandlers:
             plan = st.plan_value()
             if plan is None:
                 raise WanWeaveError("load a settings file first")
+            needs_models = (kind == "render" and engine == "wan") or (kind == "enhance" and enhancer != "template")
+            if needs_models and self.config.setup_problem:
+                raise WanWeaveError(self.config.setup_problem)
         except Exception as exc:
             yield "", None, None, "", error_text(exc), rows, st
             return

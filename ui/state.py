@@ -21,8 +21,11 @@ from wan.plan.continuity import continuity_from
 from wan.plan.plan_json import plan_from_dict, plan_to_dict
 from wan.plan.speed import Acceleration, parse_lora
 
-COLUMNS = ["clip", "time (s)", "frames", "Deforum prompt", "camera", "prompt for WAN (edit me)", "seed"]
-DATATYPES = ["number", "str", "number", "str", "str", "str", "number"]
+# The editable columns come right after the clip's place in time, the short seed first: a long
+# prompt column fills the width, and what stands to its right is off-screen.
+COLUMNS = ["clip", "time (s)", "frames", "seed", "prompt for WAN (edit me)", "camera", "Deforum prompt"]
+DATATYPES = ["number", "str", "number", "number", "str", "str", "str"]
+PROMPT_COL, SEED_COL = COLUMNS.index("prompt for WAN (edit me)"), COLUMNS.index("seed")
 AUTO = "auto"
 
 
@@ -116,10 +119,10 @@ def plan_rows(plan: GenerationPlan) -> list[list]:
             c.index,
             f"{c.start_frame / plan.fps_out:.2f}-{c.end_frame / plan.fps_out:.2f}",
             c.num_frames,
-            c.prompt,
-            c.movement,
-            c.effective_prompt,
             c.seed,
+            c.effective_prompt,
+            c.movement,
+            c.prompt,
         ]
         for c in plan.clips
     ]
@@ -136,7 +139,7 @@ def apply_rows(state: UIState, rows) -> UIState:
         raise WanWeaveError(f"the table has {len(rows)} rows for {len(plan.clips)} clips", hint="reload the settings")
     clips = []
     for clip, row in zip(plan.clips, rows):
-        text, seed = str(row[5]).strip(), row[6]
+        text, seed = str(row[PROMPT_COL]).strip(), row[SEED_COL]
         if text and text != clip.effective_prompt:
             clip = dataclasses.replace(clip, user_prompt=text, prompt_source="user")
         try:

@@ -64,8 +64,8 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
             loras = gr.Textbox(label="LoRAs (path:weight, comma-separated)", elem_id="wan_weave_loras")
         table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True, col_count=(7, "fixed"),
                              label="plan (edit 'prompt for WAN' or 'seed')", elem_id="wan_weave_plan")  # fmt: skip
-        plot = gr.Image(label="camera schedules (grey: clip boundaries)", type="numpy", interactive=False,
-                        elem_id="wan_weave_plot")  # fmt: skip
+        plot = gr.Image(label="camera schedules", show_label=False, type="numpy", interactive=False,
+                        elem_id="wan_weave_plot")  # fmt: skip  (the figure carries its own title)
         with gr.Row():
             preview_button = gr.Button("Preview (animatic)", elem_id="wan_weave_preview")
             enhance_button = gr.Button("Enhance prompts", elem_id="wan_weave_enhance")
@@ -83,7 +83,7 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
             refresh = gr.Button("Refresh", elem_id="wan_weave_queue_refresh")
 
         choices = [model, mode, steps, width, height, joining, attention, step_cache, compile_box, fp8, loras, distill]
-        shown = [st, table, plot, info, path, error]
+        shown = [st, table, plot, info, path, error, progress, clip_video, video, folder]
         upload.change(h.load_upload, [upload, *choices], shown)
         load_button.click(h.load_path, [path, *choices], shown)
         latest_button.click(h.load_latest, choices, shown)

@@ -87,3 +87,24 @@ def test_install_hook_skips_is_idempotent_and_never_touches_the_host(tmp_path, m
     skipped = subprocess.run([sys.executable, str(ROOT / "install.py"), "--skip-install"], capture_output=True,
                              text=True, env={**os.environ, "WAN_WEAVE_OVERLAY_DIR": overlay + "2"})  # fmt: skip
     assert skipped.returncode == 0 and "--skip-install" in skipped.stdout and not os.path.exists(overlay + "2")
+
+
+def test_install_hook_failure_is_a_message_and_a_nonzero_exit(tmp_path):
+    # No package index: pip fails at once, as it would with no network; the host reports exit 1.
+    env = {**os.environ, "WAN_WEAVE_OVERLAY_DIR": str(tmp_path / "overlay"), "PIP_NO_INDEX": "1",
+           "COMMANDLINE_ARGS": ""}  # fmt: skip
+    failed = subprocess.run([sys.executable, "-u", str(ROOT / "install.py")], capture_output=True, text=True, env=env,
+                            timeout=300)  # fmt: skip
+    assert failed.returncode == 1
+    lines = failed.stdout.splitlines()
+    assert lines[0].startswith("Wan Weave: [1/3] installing") or "torch" in lines[0]
+    assert "could not be installed" in failed.stdout and not (tmp_path / "overlay" / ".installed").exists()
+
+
+def test_the_workers_torch_requirement_is_checked():
+    from wan.models.stack import torch_problem
+
+    assert "needs torch >= 2.6" in torch_problem("2.3.1+cu121")
+    assert "needs torch >= 2.6" in torch_problem("2.1.2")
+    assert torch_problem("2.6.0") is None and torch_problem("2.13.0+cpu") is None
+    assert "not installed" in torch_problem(None)

@@ -25,6 +25,8 @@ from wan.engine.protocol import EngineReport, StepCallback
 from wan.models.discovery import FoundModel, find_model
 from wan.models.loading import SHARED, LoadKey, PipelineCache, load_pipeline
 from wan.models.speed import apply as apply_acceleration
+from wan.models.stack import HINT as TORCH_HINT
+from wan.models.stack import torch_problem
 from wan.plan.build import Clip, GenerationPlan
 from wan.plan.profiles import PROFILES, choose_profile
 from wan.plan.registry import get_model
@@ -133,6 +135,9 @@ class WanEngine:
                 f"the wan engine needs torch and diffusers ({exc.name} is missing)",
                 hint="pip install -r requirements-worker.txt",
             ) from None
+        problem = torch_problem(torch.__version__)
+        if problem:
+            raise EngineError(problem, hint=TORCH_HINT)
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         if device == "cpu":

@@ -204,21 +204,33 @@ def _depth(value) -> int:
     return deepest
 
 
-def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
-    """Add the /wan-weave/v1 routes to a FastAPI app (the WebUI's or the standalone app's)."""
-    from fastapi import APIRouter, Depends, HTTPException, Path, Request
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import FileResponse, JSONResponse
+def _router(auth: str | None):
+    """A router for /wan-weave/v1 whose every route asks for the credentials when `auth` is set."""
+    from fastapi import APIRouter, Depends, HTTPException, Request
 
     users = parse_auth(auth)
 
     def check_auth(request: Request) -> None:
-        if not users:
-            return
-        if not authorized(request.headers.get("authorization", ""), users):
+        if users and not authorized(request.headers.get("authorization", ""), users):
             raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Basic"})
 
-    router = APIRouter(prefix=PREFIX, tags=["wan-weave"], dependencies=[Depends(check_auth)])
+    return APIRouter(prefix=PREFIX, tags=["wan-weave"], dependencies=[Depends(check_auth)])
+
+
+def mount_status(app, status, auth: str | None = None) -> None:
+    """GET /wan-weave/v1/status (the WebUI's), under the same credentials as the other routes."""
+    router = _router(auth)
+    router.add_api_route("/status", status, methods=["GET"])
+    app.include_router(router)
+
+
+def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
+    """Add the /wan-weave/v1 routes to a FastAPI app (the WebUI's or the standalone app's)."""
+    from fastapi import HTTPException, Path, Request
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import FileResponse, JSONResponse
+
+    router = _router(auth)
     queue, root = runner.queue, runner.queue.root
 
     def describe(job) -> dict:

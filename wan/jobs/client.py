@@ -77,8 +77,15 @@ class WorkerClient:
             raise self._crashed("while starting")
 
     def _drain_stderr(self, proc: subprocess.Popen) -> None:
+        # The worker's log and tracebacks go to the host's console as they come: the page shows one
+        # line, the console keeps the whole story.
         for line in proc.stderr:
             self.stderr_tail.append(line.rstrip())
+            try:
+                sys.stderr.write(f"[wan-weave worker] {line}")
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
 
     @staticmethod
     def _read_stdout(proc: subprocess.Popen, lines: queue.Queue) -> None:

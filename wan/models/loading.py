@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from wan.models.discovery import FoundModel
+from wan.models.errors import ModelError
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,19 @@ class LoadKey:
 def load_pipeline(model: FoundModel, dtype, log=print):
     """The family's diffusers pipeline from its folder; single-file transformers replace the
     folder's, with the folder's config given explicitly (never guessed from the hub)."""
+    try:
+        return _load_pipeline(model, dtype, log)
+    except RuntimeError as exc:
+        # diffusers imports its modules lazily and wraps a broken dependency (e.g. an old kornia
+        # of the host's ahead of ours) in a long RuntimeError: say the cause in one line.
+        if "Failed to import" not in str(exc):
+            raise
+        cause = str(exc.__cause__ or exc).strip().splitlines()[-1]
+        raise ModelError(f"the worker's packages do not import: {cause}",
+                         hint="re-run the extension's install.py with the WebUI's python, then restart") from exc  # fmt: skip
+
+
+def _load_pipeline(model: FoundModel, dtype, log=print):
     import diffusers
     import torch
 

@@ -2,7 +2,8 @@ import argparse
 import json
 import os
 
-_flags = {"wan_weave_models_dir": None, "wan_weave_profile": None, "wan_weave_worker_python": None}
+_flags = {"wan_weave_models_dir": None, "wan_weave_profile": None, "wan_weave_worker_python": None, "api": False,
+          "api_auth": None, "nowebui": False}
 cmd_opts = argparse.Namespace(**{**_flags, **json.loads(os.environ.get("WAN_WEAVE_FAKE_CMD_OPTS", "{}"))})
 
 
@@ -21,3 +22,19 @@ class Options:
 
 
 opts = Options()
+
+
+class _Shared(type(os)):
+    """A1111 1.10 makes `shared.sd_model` a property that LOADS the checkpoint when none is loaded."""
+
+    @property
+    def sd_model(self):
+        from . import CALLS
+
+        CALLS.append("shared.sd_model read (A1111 loads the checkpoint here)")
+        return None
+
+
+import sys  # noqa: E402
+
+sys.modules[__name__].__class__ = _Shared

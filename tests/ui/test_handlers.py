@@ -1,0 +1,29 @@
+"""The tab's handlers without gradio: what a user sees when the worker cannot render here yet."""
+
+from __future__ import annotations
+
+from tests.conftest import EXAMPLES
+from ui.deforum_files import make_plan
+from ui.handlers import TabHandlers, UIConfig, error_text
+from ui.state import PlanChoices, plan_rows
+
+
+class NoWorker:
+    def run(self, job, on_event):  # a render must not reach the worker when setup is missing
+        raise AssertionError("the worker was asked to render")
+
+
+def test_render_says_how_to_install_the_workers_packages(tmp_path):
+    problem = "the generation worker's packages are not installed: run python install.py"
+    handlers = TabHandlers(UIConfig(str(tmp_path), str(tmp_path), setup_problem=problem), NoWorker())
+    state, plan, _ = make_plan(str(EXAMPLES / "greenhouse_2d.txt"), PlanChoices(width=64, height=48))
+    shown = list(handlers.run("render", state, plan_rows(plan), "wan", "auto", "template"))
+    assert len(shown) == 1 and "install.py" in shown[0][4]
+
+
+def test_error_lines_keep_file_names_intact():
+    # Markdown would show `__init__.py` as a bold "init.py".
+    from movement.errors import WanWeaveError
+
+    text = error_text(WanWeaveError("cannot import name 'x' from 'kornia/geometry/transform/__init__.py'"))
+    assert "\\_\\_init\\_\\_.py" in text and text.startswith("**Error:**")
