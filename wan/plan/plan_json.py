@@ -173,13 +173,35 @@ def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
     return plan
 
 
+def _check_fields(cls, data: dict, skip: tuple[str, ...], where: str, block: str) -> None:
+    """Each value of `data` has the type of its field's default (None: a string or null)."""
+    for f in dataclasses.fields(cls):
+        if f.name in skip or f.name not in data or f.default is dataclasses.MISSING:
+            continue
+        value, default = data[f.name], f.default
+        if default is None:
+            ok = value is None or isinstance(value, str)
+        elif isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and _number_problem(value) is None
+        else:
+            ok = type(value) is type(default) and _number_problem(value) is None
+        if not ok:
+            raise PlanError(f"{block}: {f.name} must be like {default!r}, got {show(value)}", where=where)
+
+
 def _continuity(data: dict, where: str) -> Continuity:
     known = {f.name for f in dataclasses.fields(Continuity)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise PlanError(f"continuity: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}")
+    _check_fields(Continuity, data, ("cuts",), where, "continuity")
+    cuts = data.get("cuts", ())
+    if not isinstance(cuts, (list, tuple)) or not all(type(c) is int and 0 <= c <= MAX_FRAMES for c in cuts):
+        raise PlanError(f"continuity: cuts must be frame numbers 0..{MAX_FRAMES}", where=where)
     try:
-        value = Continuity(**{**data, "cuts": tuple(int(c) for c in data.get("cuts", ()))})
+        value = Continuity(**{**data, "cuts": tuple(cuts)})
         value.check()
     except (TypeError, ValueError) as exc:
         raise PlanError(f"continuity: {exc}", where=where) from None
@@ -193,11 +215,14 @@ def _acceleration(data: dict, where: str) -> Acceleration:
         raise PlanError(
             f"acceleration: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}"
         )
+    _check_fields(Acceleration, data, ("loras",), where, "acceleration")
     try:
         loras = tuple((str(p), float(w)) for p, w in data.get("loras", ()))
+        if not all(math.isfinite(w) and abs(w) <= 100 for _, w in loras):
+            raise ValueError("a LoRA weight must be a finite number within -100..100")
         value = Acceleration(**{**data, "loras": loras})
         value.check()
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise PlanError(f"acceleration: {exc}", where=where) from None
     return value
 

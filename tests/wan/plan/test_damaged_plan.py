@@ -74,3 +74,11 @@ def test_render_of_a_traversing_plan_name_writes_nothing_outside(tmp_path):
 def test_deep_nesting_in_a_plan_is_refused():
     with pytest.raises(PlanError):
         plan_from_dict({**VALID, "notes": deep(3000)})
+
+
+@pytest.mark.parametrize("damage", [{"continuity": {"cuts": [10**5000]}}, {"continuity": {"cuts": [-1]}},
+                                    {"continuity": {"cuts": ["7"]}}, {"acceleration": {"loras": [["a", 10**400]]}},
+                                    {"acceleration": {"loras": [["a", float("inf")]]}}], ids=range(5))  # fmt: skip
+def test_nested_numbers_are_checked_too(damage):
+    with pytest.raises(PlanError):
+        plan_from_dict({**VALID, **damage})
