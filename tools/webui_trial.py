@@ -444,8 +444,9 @@ def textbox(page, elem_id: str):
 
 
 def inner_text(page, elem_id: str) -> str:
+    # gradio 3.41 gives a Markdown's elem_id to two nested elements: the outer one holds the text.
     node = page.locator(f"#{elem_id}")
-    return node.inner_text() if node.count() else ""
+    return node.first.inner_text() if node.count() else ""
 
 
 def click_and_wait(page, button_id: str, timeout_s: float) -> dict:
