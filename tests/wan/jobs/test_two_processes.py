@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from movement.errors import WanWeaveError
 from tests.conftest import EXAMPLES, ROOT, wan
 from wan.jobs.queue import Queue
 from wan.media.video import read_frames
@@ -39,6 +40,15 @@ def reference(tmp_path_factory) -> dict[str, np.ndarray]:
     return videos(root)
 
 
+def _rendering(root: Path) -> bool:
+    if not (root / "queue.sqlite").exists():
+        return False
+    try:
+        return any(j.state == "running" for j in Queue(str(root)).jobs())
+    except WanWeaveError:  # the batch is still creating the queue
+        return False
+
+
 def assert_each_job_ran_once(root: Path, reference) -> None:
     jobs = Queue(str(root)).jobs()
     assert sorted(j.name for j in jobs) == sorted(reference)  # each file queued once
@@ -61,9 +71,9 @@ def test_two_batches_on_one_root(tmp_path, reference):
 def test_resume_during_a_batch(tmp_path, reference):
     root = tmp_path / "root"
     batch = popen("batch", *FILES, "--out", root, *OPTIONS)
-    while not (root / "queue.sqlite").exists():
+    deadline = time.time() + 120
+    while time.time() < deadline and not _rendering(root):  # resume starts while the batch holds a job
         time.sleep(0.05)
-    time.sleep(1.0)  # the batch holds its first job now
     resume = popen("resume", root)
     outputs = [p.communicate(timeout=600) for p in (batch, resume)]
     assert batch.returncode == 0 and resume.returncode in (0, 1), outputs
