@@ -21,6 +21,7 @@ import jsonschema
 from movement.errors import WanWeaveError
 from wan.jobs.errors import JobError
 from wan.jobs.queue import Queue, safe_name
+from wan.plan.plan_json import depth
 from wan.render.request import RenderOptions
 
 PREFIX = "/wan-weave/v1"
@@ -184,7 +185,7 @@ def read_job(body: bytes) -> tuple[dict | None, str | None, int]:
         return None, f"payload larger than {MAX_BODY} bytes", 413
     try:
         data = json.loads(body)
-        if _depth(data) > MAX_DEPTH:
+        if depth(data, MAX_DEPTH) > MAX_DEPTH:
             return None, f"the job nests more than {MAX_DEPTH} levels deep", 422
         jsonschema.validate(data, JOB_SCHEMA)
     except (ValueError, RecursionError) as exc:
@@ -192,16 +193,6 @@ def read_job(body: bytes) -> tuple[dict | None, str | None, int]:
     except jsonschema.ValidationError as exc:
         return None, f"invalid job: {exc.message[:300]}", 422
     return data, None, 200
-
-
-def _depth(value) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack and deepest <= MAX_DEPTH:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack += [(v, level + 1) for v in children]
-    return deepest
 
 
 def _router(auth: str | None):

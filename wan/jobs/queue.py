@@ -213,13 +213,16 @@ class Queue:
         """Take the job's lock if no live process holds it (never blocks)."""
         if job_id in self._held:
             return False  # this process renders it already (another thread)
-        lock = FileLock(os.path.join(self.root, LOCKS, f"job-{job_id}.lock"), thread_local=False)
+        lock = self._lock_for(job_id)
         try:
             lock.acquire(timeout=0)
         except Timeout:
             return False
         self._held[job_id] = lock
         return True
+
+    def _lock_for(self, job_id: int) -> FileLock:
+        return FileLock(os.path.join(self.root, LOCKS, f"job-{job_id}.lock"), thread_local=False)
 
     def release(self, job_id: int) -> None:
         """Stop owning a job (after it ended, or when this process gives it up)."""
@@ -231,7 +234,7 @@ class Queue:
         """A live process (not this one) holds the job's lock."""
         if job_id in self._held:
             return False
-        lock = FileLock(os.path.join(self.root, LOCKS, f"job-{job_id}.lock"), thread_local=False)
+        lock = self._lock_for(job_id)
         try:
             lock.acquire(timeout=0)
         except Timeout:

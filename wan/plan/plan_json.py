@@ -108,13 +108,14 @@ def show(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def depth(value: Any) -> int:
-    """How deeply `value` nests, counted without recursion (damage may nest thousands deep)."""
+def depth(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply `value` nests, counted without recursion (damage may nest thousands deep); the
+    count stops just past `limit`."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
         deepest = max(deepest, level)
-        if level > MAX_DEPTH:
+        if level > limit:
             return level
         if isinstance(item, dict):
             stack += [(v, level + 1) for v in item.values()]
