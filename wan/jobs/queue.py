@@ -230,18 +230,6 @@ class Queue:
         if lock is not None:
             lock.release()
 
-    def owned_elsewhere(self, job_id: int) -> bool:
-        """A live process (not this one) holds the job's lock."""
-        if job_id in self._held:
-            return False
-        lock = self._lock_for(job_id)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            return True
-        lock.release()
-        return False
-
     def finish(self, job_id: int, state: str, error: str | None = None, video: str | None = None) -> None:
         """Record how the job ended and stop owning it (also when the record cannot be written: the
         job then stays `running` with no owner, and the next run takes it again)."""
