@@ -87,7 +87,9 @@ def test_load_render_and_watch_the_video(page, app):
 
 
 def test_cancel_stops_a_render(page, app):
-    load(page, EXAMPLES / "harbor_3d.txt", steps=6)
+    # 1000 steps: a tiny model's render must not finish before the click reaches the worker (at 6
+    # steps a fast machine finished all three clips first and the test waited for "cancelled" in vain).
+    load(page, EXAMPLES / "harbor_3d.txt", steps=1000)
     page.click("#wan_weave_render")
     wait_for_progress(page, "clip 1/")
     page.click("#wan_weave_cancel")
