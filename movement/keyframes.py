@@ -30,7 +30,9 @@ from .expr import Expression, compile_expression
 # Deforum's check_is_number, applied after quotes and brackets are removed.
 _NUMBER = re.compile(r"^(?=.)([+-]?([0-9]*)(\.([0-9]+))?)$")
 MAX_SCHEDULE_CHARS = 512 * 1024
-VALUE_NAMES = ("t", "max_f", "s")
+# Deforum evaluates a value with numexpr in get_inbetweens' own frame, whose loop variable `i` is the
+# frame index like `t`: real settings use either.
+VALUE_NAMES = ("t", "i", "max_f", "s")
 FRAME_KEY_NAMES = ("max_f", "s")
 
 
@@ -169,7 +171,7 @@ def evaluate_keyframes(
             values[kf.frame] = kf.number
         else:
             t = np.arange(kf.frame, end, dtype=np.int64)
-            env = {"t": t, "max_f": max_frames - 1, "s": seed}
+            env = {"t": t, "i": t, "max_f": max_frames - 1, "s": seed}
             try:
                 values[kf.frame : end] = np.broadcast_to(kf.expression.evaluate(env), t.shape)
             except ExpressionError as exc:

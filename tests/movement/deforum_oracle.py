@@ -94,7 +94,7 @@ def get_inbetweens(key_frames: dict[int, str], *, max_frames: int, seed: int) ->
             if not value_is_number:
                 if value is None:
                     raise UnboundLocalError("local variable 'value' referenced before assignment")
-                result = _numexpr(value, t=i, max_f=max_frames - 1, s=seed)
+                result = _numexpr(value, t=i, i=i, max_f=max_frames - 1, s=seed)
                 # Series.astype(float) of whatever numexpr returned (bool, int or float).
                 values[i] = np.asarray(result).astype(float)
         series = pd.Series(values, dtype=float)

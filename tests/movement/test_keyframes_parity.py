@@ -318,6 +318,7 @@ def assert_parity(text: str, max_frames: int, seed: int, *, allow_stricter: bool
 @example(("0: (1), 10: (2), 50: (100)", 20, -1))
 @example(("0: ( 1.0 ), 10: (2.0)", 15, -1))
 @example(("0:(sqrt(t-5)), 8:(1)", 12, -1))
+@example(("0: (0.5*sin(i/10)), 30: (i*max_f/100)", 60, -1))  # Deforum's loop variable `i` is the frame too
 def test_schedule_matches_deforum(case: tuple[str, int, int]) -> None:
     assert_parity(*case)
 
