@@ -71,7 +71,10 @@ def add_plan_commands(commands: Any) -> None:
     )
     rend.add_argument("input", metavar="SETTINGS|PLAN", help="Deforum settings file or plan.json")
     rend.add_argument(
-        "--engine", choices=ENGINES, default="preview", help="preview (default; needs no weights) or wan (diffusers)"
+        "--engine",
+        choices=ENGINES,
+        help="preview (needs no weights) or wan (diffusers); default: wan when --models or --weights is given, "
+        "else preview",
     )
     rend.add_argument("--models", metavar="DIR", help="WAN models folder for --engine wan (default: $WAN_WEAVE_MODELS)")
     rend.add_argument(
@@ -155,6 +158,20 @@ def _show_progress(event: dict) -> None:
         print(f"\r{line:<60}", end="", file=sys.stderr, flush=True)
 
 
+def chosen_engine(args: argparse.Namespace) -> str:
+    """--engine as given; unset, model weights on the command line mean the WAN engine. Either way a
+    flag the chosen engine cannot use is named, never ignored in silence."""
+    given = [flag for flag, value in (("--models", args.models), ("--weights", args.weights)) if value]
+    if args.engine is None:
+        engine = "wan" if given else "preview"
+        if given:
+            print(f"{' and '.join(given)} given: rendering with the wan engine (--engine preview for the animatic)")
+        return engine
+    if args.engine == "preview" and given:
+        print(f"note: the preview engine uses no model: {' and '.join(given)} not used")
+    return args.engine
+
+
 def run_render(args: argparse.Namespace) -> int:
     if is_plan_file(args.input):
         given = [f"--{k.replace('_', '-')}" for k in PLAN_FLAGS if getattr(args, k) is not None]
@@ -169,7 +186,16 @@ def run_render(args: argparse.Namespace) -> int:
         if continuity is not None:  # joining is not planning: it may change for a saved plan
             plan = dataclasses.replace(plan, continuity=continuity)
         acceleration = acceleration_from_args(args)
-        if acceleration is not None and acceleration.distill is None:  # distill changes steps: re-plan
+        if acceleration is not None and acceleration.distill is not None:
+            # A distillation preset sets steps, guidance and shift: that is planning, and a saved
+            # plan's numbers are the user's. Dropping it (and the other speed flags with it) in
+            # silence would render something else than asked.
+            raise PlanError(
+                "--distill re-plans steps, guidance and shift: it applies to settings files, not to a plan",
+                where=args.input,
+                hint="render the settings file with --distill, or edit the plan.json's steps, guidance and shift",
+            )
+        if acceleration is not None:
             plan = dataclasses.replace(plan, acceleration=acceleration)
     else:
         plan = _plan_from_args(args)
@@ -181,8 +207,9 @@ def run_render(args: argparse.Namespace) -> int:
     else:
         why = "the default; --enhance auto asks a local Qwen model" if args.enhance is None else None
         enhance = EnhanceOptions(args.enhance or "template", cache_folder(args), why=why)
+    engine = chosen_engine(args)
     options = RenderOptions(
-        engine=args.engine,
+        engine=engine,
         crf=args.crf,
         preset=args.preset,
         captions=not args.no_captions,
@@ -191,7 +218,7 @@ def run_render(args: argparse.Namespace) -> int:
         profile=args.profile,
         weights=args.weights,
     )
-    print(f"rendering {len(plan.clips)} clips with the {args.engine} engine into {out}")
+    print(f"rendering {len(plan.clips)} clips with the {engine} engine into {out}")
     result = run_request(
         RenderRequest(plan, out, options, enhance),
         log=lambda m: print(m, file=sys.stderr if m.startswith("warning") else sys.stdout),

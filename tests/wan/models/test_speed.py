@@ -116,3 +116,23 @@ def test_options_combine_from_the_command_line(tiny_models, tmp_path):
     assert manifest["status"] == "done" and len(manifest["speed"]) == 4
     plan = json.loads((out / "plan.json").read_text())
     assert plan["acceleration"]["loras"] == [[lora, 0.5]] and plan["acceleration"]["cache"] == "fbc"
+
+
+def test_distill_on_a_saved_plan_is_refused_not_dropped(tmp_path):
+    plan = tmp_path / "plan.json"
+    assert wan("plan", EXAMPLES / "greenhouse_2d.txt", "--out", plan).returncode == 0
+    result = wan("render", plan, "--distill", "lightx2v", "--fp8", "--out", tmp_path / "out")
+    assert result.returncode == 2 and "--distill re-plans steps" in result.stderr and str(plan) in result.stderr
+    assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_models_on_the_command_line_select_the_wan_engine(tmp_path):
+    empty = tmp_path / "models"
+    empty.mkdir()
+    result = wan("render", EXAMPLES / "greenhouse_2d.txt", "--models", empty, "--out", tmp_path / "out")
+    # The WAN engine looked in the folder (and found nothing) instead of rendering the animatic.
+    assert result.returncode == 2 and "--models given: rendering with the wan engine" in result.stdout
+    assert "no folder for wan2.1-t2v-1.3b" in result.stderr, result.stderr
+    shown = wan("render", EXAMPLES / "greenhouse_2d.txt", "--engine", "preview", "--models", empty, "--width", "64",
+                "--height", "48", "--preset", "ultrafast", "--out", tmp_path / "preview")  # fmt: skip
+    assert shown.returncode == 0 and "--models not used" in shown.stdout
