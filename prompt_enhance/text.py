@@ -19,7 +19,9 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?，。；：！？])")
 _DOUBLE_COMMA = re.compile(r"([,，])\s*(?:[,，]\s*)+")
 
 STYLE = {
-    "en": "Cinematic film still, natural light, rich detail, smooth coherent motion",
+    # Not "film still": Wan's default negative prompt (wan/plan/negative.py) rejects 静止/静态 ("still",
+    # "static"), and a positive that asks for a still fights it.
+    "en": "Cinematic shot, natural light, rich detail, smooth coherent motion",
     "zh": "电影质感，自然光线，细节丰富，运动流畅连贯",
 }
 

@@ -28,6 +28,7 @@ from wan.models.speed import apply as apply_acceleration
 from wan.models.stack import HINT as TORCH_HINT
 from wan.models.stack import torch_problem
 from wan.plan.build import Clip, GenerationPlan
+from wan.plan.negative import negative_prompt
 from wan.plan.profiles import PROFILES, choose_profile
 from wan.plan.registry import get_model
 from wan.plan.timeline import model_index
@@ -273,7 +274,7 @@ class WanEngine:
         pipe = self.pipe or self._load()
         kwargs = dict(
             prompt=clip.effective_prompt,
-            negative_prompt=clip.negative_prompt or None,
+            negative_prompt=negative_prompt(clip.negative_prompt, self.plan.model, type(pipe).__name__),
             height=self.plan.height,
             width=self.plan.width,
             num_frames=clip.num_frames,
@@ -332,6 +333,7 @@ class WanEngine:
             kwargs["callback_on_step_end"] = step_end
         self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
         self.calls[-1]["prompt"] = kwargs["prompt"]
+        self.calls[-1]["negative_prompt"] = kwargs["negative_prompt"]
         result = self._call_with_recovery(clip, kwargs)
         frames = np.asarray(result.frames[0])
         if frames.shape[1:3] != (self.plan.height, self.plan.width):  # a lower resolution after an OOM

@@ -17,6 +17,7 @@ from wan.engine.wan_engine import WanEngine
 from wan.media.video import probe, read_frames
 from wan.models.discovery import ModelNotFoundError, classify, discover, find_model
 from wan.plan.build import PlanOptions, build_plan
+from wan.plan.negative import CAMERA_SHAKE, SHOT_CHANGE, WAN_NEGATIVE
 
 pytest.importorskip("diffusers")
 
@@ -145,6 +146,7 @@ def test_i2v_chain_hands_each_clip_the_previous_clips_frame(tiny_models, tmp_pat
 
     k = carried_frame_index(plan.clips[0], plan.clips[1], plan.fps_out, plan.fps_model)
     assert engine.calls[1]["image"] is first[k]  # the array itself, never re-read from a file
+    assert engine.calls[0]["negative_prompt"].endswith(CAMERA_SHAKE + WAN_NEGATIVE)  # Wan 2.1 I2V's default
 
 
 def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
@@ -277,6 +279,7 @@ def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path):
     first, second = engine.calls
     assert tuple(first["image"][0, 0]) == colours[0] and tuple(first["last_image"][0, 0]) == colours[1]
     assert tuple(second["image"][0, 0]) == colours[1] and tuple(second["last_image"][0, 0]) == colours[2]
+    assert first["negative_prompt"].endswith(SHOT_CHANGE + CAMERA_SHAKE + WAN_NEGATIVE)
 
 
 def test_the_plans_shift_reaches_the_scheduler(tiny_models):
@@ -288,4 +291,15 @@ def test_the_plans_shift_reaches_the_scheduler(tiny_models):
     default = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=1))
     again = WanEngine(default, str(tiny_models), read_assets(default, settings), log=lambda m: None)
     again._load()
-    assert again.pipe.scheduler.config.flow_shift == default.shift == 3.0
+    assert again.pipe.scheduler.config.flow_shift == default.shift == 5.0  # Wan2.1 generate.py's default
+
+
+def test_the_users_negative_goes_on_top_of_wans_default(tiny_models, write_settings):
+    data = json.loads((EXAMPLES / "greenhouse_2d.txt").read_text())
+    data["animation_prompts_negative"] = "blurry, watermark"
+    settings = load_settings(write_settings(data))
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=1))
+    engine = WanEngine(plan, str(tiny_models), log=lambda m: None)
+    engine.render_clip(plan.clips[0])
+    assert plan.clips[0].negative_prompt == "blurry, watermark"
+    assert engine.calls[0]["negative_prompt"] == "blurry, watermark，" + WAN_NEGATIVE  # T2V: no prefix

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movement import settings_from_mapping
+from movement import load_settings, settings_from_mapping
+from tests.conftest import EXAMPLES
 from wan.plan.build import PlanOptions, build_plan
 from wan.plan.errors import PlanError
 from wan.plan.plan_json import plan_from_dict, plan_to_dict, plan_to_json
@@ -239,3 +240,9 @@ def test_flf2v_clips_run_between_keyframe_images():
 def test_flf2v_without_usable_keyframes_says_what_to_add(images, fragment):
     with pytest.raises(PlanError, match=fragment):
         build_plan(guided(images=images), PlanOptions(mode="flf2v_keyframes"))
+
+
+def test_the_flf2v_checkpoint_is_not_offered_for_i2v_chain():
+    settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
+    with pytest.raises(PlanError, match="i2v_chain"):
+        build_plan(settings, PlanOptions(model="wan2.1-flf2v-14b-720p", mode="i2v_chain"))
