@@ -12,7 +12,7 @@ import glob
 import os
 
 from wan.models.errors import ModelError
-from wan.plan.speed import DISTILL, Acceleration
+from wan.plan.speed import DISTILL, Acceleration, cache_problem
 
 
 def distill_lora(acc: Acceleration, models_root: str) -> str:
@@ -34,6 +34,35 @@ def distill_lora(acc: Acceleration, models_root: str) -> str:
 
 def transformers_of(pipe) -> list:
     return [m for m in (getattr(pipe, "transformer", None), getattr(pipe, "transformer_2", None)) if m is not None]
+
+
+# TaylorSeer's default patterns name other transformers' attention modules and match nothing in
+# Wan's blocks (attn1, attn2, ffn): it would hook zero modules and do nothing.
+WAN_TAYLORSEER_MODULES = [r"(vace_)?blocks\.\d+\.(attn1|attn2|ffn)"]
+CACHE_HOOKS = {"fbc": "fbc_block_hook", "taylorseer": "taylorseer_cache"}
+
+
+def hooked_modules(module, hook: str) -> int:
+    """How many submodules carry diffusers' `hook`: what a cache really attached."""
+    return sum(1 for m in module.modules() if hook in getattr(getattr(m, "_diffusers_hook", None), "hooks", {}))
+
+
+def _enable_cache(blocks: list, acc: Acceleration) -> str:
+    from diffusers import FirstBlockCacheConfig, TaylorSeerCacheConfig
+
+    hooked = 0
+    for module in blocks:
+        if acc.cache == "fbc":
+            config = FirstBlockCacheConfig(threshold=acc.cache_threshold)
+        else:
+            config = TaylorSeerCacheConfig(cache_identifiers=WAN_TAYLORSEER_MODULES)
+        module.enable_cache(config)
+        hooked += hooked_modules(module, CACHE_HOOKS[acc.cache])
+    if hooked == 0:  # the manifest says only what took effect
+        raise ModelError(f"the {acc.cache} cache attached to no module of this transformer",
+                         hint="render without --step-cache")  # fmt: skip
+    threshold = f"threshold {acc.cache_threshold:g}, " if acc.cache == "fbc" else ""
+    return f"cache {acc.cache} ({threshold}{hooked} modules)"
 
 
 def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
@@ -80,14 +109,10 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
                                   hint="use --attention native, or install its package") from None  # fmt: skip
         done.append(f"attention {acc.attention}")
     if acc.cache != "none":
-        from diffusers import FirstBlockCacheConfig, TaylorSeerCacheConfig
-
-        for module in blocks:
-            config = (
-                FirstBlockCacheConfig(threshold=acc.cache_threshold) if acc.cache == "fbc" else TaylorSeerCacheConfig()
-            )
-            module.enable_cache(config)
-        done.append(f"cache {acc.cache}" + (f" (threshold {acc.cache_threshold:g})" if acc.cache == "fbc" else ""))
+        problem = cache_problem(acc.cache, type(pipe).__name__)
+        if problem:  # a plan.json given --step-cache fbc reaches here without the plan's check
+            raise ModelError(problem, hint="use --step-cache taylorseer, or none")
+        done.append(_enable_cache(blocks, acc))
     if acc.compile:
         for module in blocks:
             module.compile_repeated_blocks(fullgraph=False, dynamic=False)

@@ -21,7 +21,7 @@ from wan.plan.errors import PlanError
 from wan.plan.names import name_from_source
 from wan.plan.registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
 from wan.plan.seeds import clip_seeds
-from wan.plan.speed import DISTILL, Acceleration
+from wan.plan.speed import DISTILL, Acceleration, cache_problem
 from wan.plan.timeline import max_window, model_frames_for, split_span
 
 PLAN_VERSION = 1
@@ -191,6 +191,10 @@ def _keyframe_spans(settings: DeforumSettings, window: int, fps: float) -> list[
 def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) -> GenerationPlan:
     mode, spec = resolve_model(options.mode, options.model, bool(settings.init_image))
     width, height, policy = plan_size(settings, spec, options.width, options.height)
+    pipeline = "WanVACEPipeline" if mode == "vace_continue" else spec.pipeline
+    problem = cache_problem(options.acceleration.cache, pipeline) if options.acceleration else None
+    if problem:
+        raise PlanError(f"{problem} ({mode} with {spec.label})", hint="use --step-cache taylorseer, or none")
     distilled = DISTILL.get(options.acceleration.distill) if options.acceleration else None
     if distilled:  # a step-distillation LoRA sets steps, guidance and shift together (explicit values win)
         options = replace(options, **{k: v for k, v in zip(("steps", "guidance", "shift"), distilled[1:])

@@ -44,6 +44,16 @@ class Acceleration:
                 raise ValueError(f"LoRA weight {weight} for {path} is outside -4..4")
 
 
+def cache_problem(cache: str, pipeline: str) -> str | None:
+    """Why `cache` cannot serve `pipeline`, or None. VACE adds its control hints to the hidden
+    states after each block, outside what First Block Cache skips: on a cache hit the cached
+    residual already holds the hints and they are added a second time (two identical calls
+    differed by 0.315 on an output of magnitude 2.06)."""
+    if cache == "fbc" and pipeline == "WanVACEPipeline":
+        return "First Block Cache adds VACE's control hints twice on a cache hit"
+    return None
+
+
 def parse_lora(text: str) -> tuple[str, float]:
     """'path/to/lora.safetensors:0.8' -> (path, 0.8); the weight defaults to 1."""
     path, sep, weight = text.rpartition(":")

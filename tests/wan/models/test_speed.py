@@ -4,6 +4,7 @@ errors, and with everything off the frames are bit-identical to a plain diffuser
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -15,7 +16,10 @@ from tests.conftest import EXAMPLES, wan
 from wan.engine.wan_engine import WanEngine
 from wan.models.errors import ModelError
 from wan.models.loading import PipelineCache
+from wan.models.speed import hooked_modules
 from wan.plan.build import PlanOptions, build_plan
+from wan.plan.errors import PlanError
+from wan.plan.negative import negative_prompt
 from wan.plan.speed import Acceleration
 
 torch = pytest.importorskip("torch")
@@ -25,7 +29,8 @@ pytest.importorskip("peft")
 
 def plan_with(acc: Acceleration | None = None, **options):
     settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
-    return build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=3, acceleration=acc, **options))
+    return build_plan(settings, PlanOptions(**{"width": 64, "height": 48, "steps": 2, "seed": 3, "acceleration": acc,
+                                               **options}))  # fmt: skip
 
 
 def engine(models, acc=None, **options) -> WanEngine:
@@ -73,7 +78,9 @@ def test_everything_off_is_bit_identical_to_plain_diffusers(tiny_models):
     ours = WanEngine(plan, str(tiny_models), log=lambda m: None, cache=PipelineCache()).render_clip(clip)
     pipe = diffusers.WanPipeline.from_pretrained(tiny_models / "wan2.1-t2v-tiny")
     pipe.vae = diffusers.AutoencoderKLWan.from_pretrained(tiny_models / "wan2.1-t2v-tiny", subfolder="vae")
-    out = pipe(prompt=clip.effective_prompt, negative_prompt=clip.negative_prompt or None, height=48, width=64,
+    pipe.scheduler = type(pipe.scheduler).from_config(pipe.scheduler.config, flow_shift=plan.shift)  # the plan's
+    negative = negative_prompt(clip.negative_prompt, plan.model, "WanPipeline")  # Wan's default, as the engine sends
+    out = pipe(prompt=clip.effective_prompt, negative_prompt=negative, height=48, width=64,
                num_frames=clip.num_frames, num_inference_steps=2, guidance_scale=plan.guidance,
                generator=torch.Generator().manual_seed(clip.seed), output_type="np").frames[0]  # fmt: skip
     plain = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in out]
@@ -81,6 +88,26 @@ def test_everything_off_is_bit_identical_to_plain_diffusers(tiny_models):
     cached = WanEngine(plan_with(Acceleration(cache="fbc", cache_threshold=0.5)), str(tiny_models),
                        log=lambda m: None, cache=PipelineCache()).render_clip(clip)  # fmt: skip
     assert not all(np.array_equal(a, b) for a, b in zip(ours, cached))  # the cache really skips work
+
+
+def test_taylorseer_hooks_wans_blocks_and_predicts_steps(tiny_models):
+    e = engine(tiny_models, Acceleration(cache="taylorseer"), steps=8)
+    hooked = hooked_modules(e.pipe.transformer, "taylorseer_cache")
+    # attn1, attn2 and ffn of every block: diffusers' default patterns hooked none of them.
+    assert hooked == 3 * len(e.pipe.transformer.blocks) and e.speed == [f"cache taylorseer ({hooked} modules)"]
+    clip = e.plan.clips[0]
+    cached = e.render_clip(clip)
+    plain = WanEngine(plan_with(steps=8), str(tiny_models), log=lambda m: None, cache=PipelineCache()).render_clip(clip)
+    assert not all(np.array_equal(a, b) for a, b in zip(cached, plain))  # steps 4, 6, 7 were predicted
+
+
+def test_first_block_cache_is_refused_for_vace(tiny_models):
+    with pytest.raises(PlanError, match="VACE's control hints twice"):
+        plan_with(Acceleration(cache="fbc"), mode="vace_continue")
+    # A saved plan.json given the cache later is refused when the pipeline loads.
+    plan = dataclasses.replace(plan_with(mode="vace_continue"), acceleration=Acceleration(cache="fbc"))
+    with pytest.raises(ModelError, match="VACE's control hints twice"):
+        WanEngine(plan, str(tiny_models), log=lambda m: None, cache=PipelineCache())._load()
 
 
 def test_unavailable_backend_is_a_clear_error(tiny_models):
