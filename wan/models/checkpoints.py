@@ -33,6 +33,7 @@ class Checkpoint:
     size: str  # "1.3b", "5b", "14b" or "tiny"
     expert: str | None  # "high" / "low" for a Wan 2.2 A14B expert, else None
     key_format: str  # "wan" (original names) or "diffusers"
+    scaled_fp8: bool = False  # ComfyUI fp8_scaled: per-layer scale_weight tensors diffusers would drop
 
     @property
     def pair_name(self) -> str:
@@ -41,7 +42,8 @@ class Checkpoint:
 
 
 def read_header(path: str) -> dict[str, list[int]]:
-    """Tensor name -> shape, from a safetensors header. Raises ValueError if it is not one."""
+    """Tensor name -> shape, from a safetensors header. Raises ValueError if it is not one, or if
+    the file is shorter than its header says (an interrupted download)."""
     with open(path, "rb") as fh:
         raw = fh.read(8)
         if len(raw) != 8:
@@ -49,9 +51,17 @@ def read_header(path: str) -> dict[str, list[int]]:
         (length,) = struct.unpack("<Q", raw)
         if not 2 <= length <= MAX_HEADER:
             raise ValueError(f"header length {length} is not plausible")
-        header = json.loads(fh.read(length))
+        try:
+            header = json.loads(fh.read(length))
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("the header is cut off or not JSON") from None
     if not isinstance(header, dict):
         raise ValueError("header is not a JSON object")
+    ends = [e["data_offsets"][1] for e in header.values() if isinstance(e, dict) and len(e.get("data_offsets", ())) == 2]
+    expected = 8 + length + max((int(end) for end in ends), default=0)
+    size = os.path.getsize(path)
+    if size < expected:
+        raise ValueError(f"truncated: {size:,} of the {expected:,} bytes its header describes")
     return {
         name.removeprefix(PREFIX): list(entry.get("shape", []))
         for name, entry in header.items()
@@ -59,12 +69,19 @@ def read_header(path: str) -> dict[str, list[int]]:
     }
 
 
+def scaled_fp8(names) -> bool:
+    """ComfyUI's fp8_scaled files: fp8 weights, each with a `scale_weight` to multiply by. diffusers'
+    single-file loader drops the scales, so the weights would load tens of times off (noise)."""
+    return any(n == "scaled_fp8" or n.endswith(".scale_weight") for n in names)
+
+
 def classify_checkpoint(path: str) -> Checkpoint | None:
-    """The family and size of a single-file WAN transformer, or None if it is not one."""
+    """The family and size of a single-file WAN transformer, or None if it is not one. Raises
+    ValueError for a file that is not a readable safetensors file."""
     try:
         shapes = read_header(path)
-    except (OSError, ValueError):
-        return None
+    except OSError as exc:
+        raise ValueError(str(exc)) from None
     patch = shapes.get("patch_embedding.weight")
     if not patch or len(patch) != 5:
         return None
@@ -96,4 +113,4 @@ def classify_checkpoint(path: str) -> Checkpoint | None:
         expert = None
     elif size != TINY:
         size = "14b"
-    return Checkpoint(os.path.abspath(path), family, size, expert, key_format)
+    return Checkpoint(os.path.abspath(path), family, size, expert, key_format, scaled_fp8(names))

@@ -17,13 +17,14 @@ import json
 import os
 from dataclasses import dataclass
 
-from wan.models.checkpoints import Checkpoint, classify_checkpoint
+from wan.models.checkpoints import Checkpoint, classify_checkpoint, read_header
 from wan.models.errors import ModelError
 from wan.plan.registry import MODELS, get_model
 
 ENV_MODELS = "WAN_WEAVE_MODELS"
 SIZES = {1536: "1.3b", 3072: "5b", 5120: "14b"}
 TINY = "tiny"
+UNKNOWN = "?"  # the size or family of something damaged
 
 
 class ModelNotFoundError(ModelError):
@@ -49,6 +50,8 @@ class FoundModel:
         """The registry name, or the family plus "tiny" for a test model."""
         if self.size == TINY:
             return f"{self.family}-tiny"
+        if self.size == UNKNOWN:
+            return f"{self.family} (damaged)" if self.family != UNKNOWN else "(unreadable file)"
         if self.family.endswith("-a14b") or self.family == "wan2.2-ti2v-5b":
             return self.family
         suffix = ""
@@ -109,7 +112,55 @@ def classify(folder: str) -> FoundModel | None:
             family = "wan2.1-t2v"
     else:
         return None
-    return FoundModel(os.path.abspath(folder), family, size, pipeline)
+    problem = incomplete(folder, index)
+    if problem and not hidden:
+        size = UNKNOWN  # without the transformer's config the size cannot be told (never "tiny")
+    return FoundModel(os.path.abspath(folder), family, size, pipeline, problem=problem)
+
+
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+
+
+def incomplete(folder: str, index: dict) -> str | None:
+    """What an interrupted download left out of a diffusers folder: a component model_index.json
+    names without its folder, a model component without config or weights, a shard an index lists
+    that is absent, or a .safetensors shorter than its header says."""
+    missing = []
+    for name, entry in index.items():
+        if name.startswith("_") or not isinstance(entry, list) or None in entry:
+            continue
+        path = os.path.join(folder, name)
+        if not os.path.isdir(path):
+            missing.append(f"{name}/")
+            continue
+        files = os.listdir(path)
+        if entry[0] in ("diffusers", "transformers") and name not in ("tokenizer", "scheduler"):
+            if "config.json" not in files:
+                missing.append(f"{name}/config.json")
+            if not any(f.endswith(WEIGHT_SUFFIXES) for f in files):
+                missing.append(f"{name}/ weights")
+        for f in files:
+            problem = _damaged_weights(os.path.join(path, f))
+            if problem:
+                missing.append(f"{name}/{problem}")
+    if not missing:
+        return None
+    return f"incomplete (an interrupted download?): {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}"
+
+
+def _damaged_weights(path: str) -> str | None:
+    name = os.path.basename(path)
+    if name.endswith(".safetensors.index.json"):
+        index = _read_json(path) or {}
+        absent = sorted({f for f in (index.get("weight_map") or {}).values()
+                         if not os.path.isfile(os.path.join(os.path.dirname(path), str(f)))})  # fmt: skip
+        return f"{absent[0]} (listed in {name}) missing" if absent else None
+    if name.endswith(".safetensors"):
+        try:
+            read_header(path)
+        except (OSError, ValueError) as exc:
+            return f"{name}: {exc}"
+    return None
 
 
 def models_dir(explicit: str | None = None) -> str:
@@ -173,7 +224,13 @@ def _single_file_models(checkpoints: list[Checkpoint], folders: list[FoundModel]
         base = next((m for m in folders if m.family == first.family and m.size == first.size and not m.files), None)
         problem = None
         experts = {ck.expert: ck.path for ck in unit}
-        if first.family.endswith("-a14b") and first.expert is None:
+        if any(ck.scaled_fp8 for ck in unit):
+            problem = (
+                "a ComfyUI fp8_scaled file (a scale_weight per layer): diffusers' single-file loader drops the "
+                "scales, so it would render noise; use the bf16/fp16 file or the diffusers folder (--fp8 stores "
+                "those in fp8 correctly)"
+            )
+        elif first.family.endswith("-a14b") and first.expert is None:
             problem = "a Wan 2.2 A14B expert file must say high_noise or low_noise in its name"
         elif first.family == "wan2.1-flf2v" and first.key_format == "wan":
             # diffusers 0.42 leaves img_emb.emb_pos unconverted, and the model then fails to load.
@@ -202,8 +259,17 @@ def discover(root: str) -> tuple[FoundModel, ...]:
         return ()
     folder_paths, file_paths = _candidates(root)
     folders = [m for m in map(classify, folder_paths) if m]
-    checkpoints = [c for c in map(classify_checkpoint, file_paths) if c]
-    return tuple(folders + _single_file_models(checkpoints, folders))
+    checkpoints, unreadable = [], []
+    for path in file_paths:
+        try:
+            checkpoint = classify_checkpoint(path)
+        except ValueError as exc:
+            unreadable.append(FoundModel(os.path.abspath(path), UNKNOWN, UNKNOWN, "", (os.path.abspath(path),),
+                                         f"not a readable .safetensors file: {exc}"))  # fmt: skip
+            continue
+        if checkpoint:
+            checkpoints.append(checkpoint)
+    return tuple(folders + _single_file_models(checkpoints, folders) + unreadable)
 
 
 def weights_model(weights: str, root: str) -> FoundModel:
@@ -213,7 +279,10 @@ def weights_model(weights: str, root: str) -> FoundModel:
         if found is None:
             raise ModelNotFoundError("not a diffusers WAN folder (no WAN model_index.json)", where=weights)
         return found
-    checkpoint = classify_checkpoint(weights) if os.path.isfile(weights) else None
+    try:
+        checkpoint = classify_checkpoint(weights) if os.path.isfile(weights) else None
+    except ValueError as exc:
+        raise ModelNotFoundError(f"not a readable .safetensors file: {exc}", where=weights) from None
     if checkpoint is None:
         raise ModelNotFoundError(
             "not a WAN transformer .safetensors file" if os.path.exists(weights) else "no such file or folder",
@@ -225,7 +294,10 @@ def weights_model(weights: str, root: str) -> FoundModel:
     if checkpoint.expert:
         folder = os.path.dirname(checkpoint.path)
         for name in sorted(os.listdir(folder)):
-            other = classify_checkpoint(os.path.join(folder, name)) if name.endswith(".safetensors") else None
+            try:
+                other = classify_checkpoint(os.path.join(folder, name)) if name.endswith(".safetensors") else None
+            except ValueError:
+                other = None  # a damaged partner reads as missing, and is named so
             if other and other.path != checkpoint.path and other.pair_name == checkpoint.pair_name:
                 partners.append(other)
     (model,) = _single_file_models(partners, folders)
@@ -255,7 +327,8 @@ def find_model(root: str, model: str, weights: str | None = None) -> FoundModel:
     broken = [m for m in found if m.problem and spec and model.startswith(m.family)]
     if broken:
         raise ModelNotFoundError(f"{broken[0].source} cannot run {model}: {broken[0].problem}", where=root)
-    have = ", ".join(f"{m.name} ({m.source})" for m in found) or "nothing"
+    have = ", ".join(f"{m.name} ({m.source}{': ' + m.problem if m.family == UNKNOWN else ''})" for m in found)
+    have = have or "nothing"
     repo = spec.repo_id if spec else "the model"
     raise ModelNotFoundError(
         f"no folder for {model} under {root} (found: {have})",

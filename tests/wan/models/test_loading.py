@@ -125,7 +125,53 @@ def test_single_files_that_cannot_run_say_why(single_files, tmp_path):
         find_model(str(single_files), "wan2.2-t2v-a14b", weights=finetune)
     assert "--model wan2.1-t2v-1.3b or wan2.1-t2v-14b" in str(info.value)
     (tmp_path / "junk.safetensors").write_bytes(b"\xff" * 64)
-    assert classify_checkpoint(str(tmp_path / "junk.safetensors")) is None
+    with pytest.raises(ValueError, match="not plausible"):
+        classify_checkpoint(str(tmp_path / "junk.safetensors"))
+
+
+def test_fp8_scaled_files_are_refused_by_name(single_files, tmp_path):
+    """ComfyUI's fp8_scaled: a scale_weight per layer, which diffusers' loader would drop (noise)."""
+    from safetensors.torch import load_file, save_file
+
+    source = single_files / "single" / "wan2.1_t2v_tiny_finetune.safetensors"
+    state = load_file(str(source))
+    weights = [k for k in state if k.endswith(".weight") and state[k].ndim == 2]
+    state.update({k.removesuffix("weight") + "scale_weight": torch.tensor([0.02]) for k in weights})
+    scaled = tmp_path / "wan2.1_t2v_tiny_fp8_scaled.safetensors"
+    save_file(state, str(scaled))
+    with pytest.raises(ModelNotFoundError, match="fp8_scaled") as info:
+        find_model(str(single_files), "wan2.1-t2v-1.3b", weights=str(scaled))
+    assert str(scaled) in str(info.value)
+    models = tmp_path / "models"
+    shutil.copytree(single_files / "wan2.1-t2v-tiny", models / "wan2.1-t2v-tiny")
+    shutil.copy(scaled, models / scaled.name)
+    (found,) = [m for m in discover(str(models)) if m.files]
+    assert "scale_weight" in found.problem and not found.serves("wan2.1-t2v-1.3b")
+
+
+def test_interrupted_downloads_are_named_not_picked(tiny_models, single_files, tmp_path):
+    only_index = tmp_path / "models" / "wan2.1-t2v-14b"
+    only_index.mkdir(parents=True)
+    shutil.copy(tiny_models / "wan2.1-t2v-tiny" / "model_index.json", only_index)
+    (found,) = discover(str(tmp_path / "models"))
+    assert found.size == "?" and "transformer/" in found.problem and not found.serves("wan2.1-t2v-14b")
+    with pytest.raises(ModelNotFoundError, match=r"incomplete .*transformer/"):
+        find_model(str(tmp_path / "models"), "wan2.1-t2v-14b")
+    # A shard cut short inside a diffusers folder.
+    cut = tmp_path / "cut" / "wan2.1-t2v-tiny"
+    shutil.copytree(tiny_models / "wan2.1-t2v-tiny", cut)
+    shard = next((cut / "transformer").glob("*.safetensors"))
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    (found,) = discover(str(tmp_path / "cut"))
+    assert "truncated" in found.problem and shard.name in found.problem
+    # A single file cut short: `models` names it instead of "no WAN models".
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    whole = (single_files / "single" / "wan2.1_t2v_tiny_finetune.safetensors").read_bytes()
+    (lone / "wan_t2v.safetensors").write_bytes(whole[: len(whole) // 3])
+    shown = wan("models", "--models", lone)
+    assert shown.returncode == 0 and "no WAN models" not in shown.stdout
+    assert "wan_t2v.safetensors" in shown.stdout and "truncated" in shown.stdout
 
 
 def test_a_loaded_model_is_reused_across_renders(tiny_models):
