@@ -20,7 +20,7 @@ import numpy as np
 
 from wan.engine.assets import NO_ASSETS, RenderAssets
 from wan.engine.errors import EngineError
-from wan.engine.faults import should_fail
+from wan.engine.faults import arm_oom
 from wan.engine.protocol import EngineReport, StepCallback
 from wan.models.discovery import FoundModel, find_model
 from wan.models.loading import SHARED, LoadKey, PipelineCache, load_pipeline
@@ -180,44 +180,57 @@ class WanEngine:
 
     def _call_with_recovery(self, clip: Clip, kwargs: dict):
         """The pipeline call; out of GPU memory, the recovery plan picks the next step (a lower
-        profile, smaller VAE tiles, a lower resolution if allowed), reloads and retries. Every
-        attempt is recorded for the manifest."""
+        profile, VAE tiling, smaller tiles, a lower resolution if allowed), frees the failed
+        pipeline, reloads and retries with the clip's own noise. Every attempt is recorded for the
+        manifest."""
+        import torch
+
+        while True:
+            started = time.perf_counter()
+            hook = arm_oom(getattr(self.pipe, "transformer", None), clip.index)
+            try:
+                result = self.pipe(**kwargs)
+                return result
+            except torch.OutOfMemoryError as exc:
+                error = str(exc).splitlines()[0][:200]
+            finally:
+                self.seconds_in_pipeline += time.perf_counter() - started
+                if hook is not None:
+                    hook.remove()
+            # Out of the except block on purpose: its traceback holds the failed call's frames and
+            # tensors, and a reload while they live runs out of memory again.
+            self._recover(clip, kwargs, error)
+
+    def _recover(self, clip: Clip, kwargs: dict, error: str) -> None:
         import torch
 
         from wan.plan.recovery import Attempt, next_attempt
 
-        while True:
-            started = time.perf_counter()
-            try:
-                if should_fail("oom", clip.index):
-                    raise torch.OutOfMemoryError("CUDA out of memory (injected by WAN_WEAVE_FAULT)")
-                result = self.pipe(**kwargs)
-                self.seconds_in_pipeline += time.perf_counter() - started
-                return result
-            except torch.OutOfMemoryError as exc:
-                self.seconds_in_pipeline += time.perf_counter() - started
-                spec = get_model(self.plan.model)
-                current = Attempt(self.profile or "auto", self.vae_tiling, self.tile,
-                                  kwargs["width"], kwargs["height"], "")  # fmt: skip
-                step = next_attempt(current, self.allow_lower_resolution, spec.size_multiple if spec else 16)
-                record = {"error": str(exc).splitlines()[0][:200], "next": step.reason if step else None}
-                self.attempts.setdefault(clip.index, []).append(record)
-                if step is None:
-                    raise EngineError(
-                        f"clip {clip.index} ran out of GPU memory even with '{current.profile}' and small VAE tiles",
-                        hint="lower the resolution or the frames per clip, or allow a lower resolution",
-                    ) from None
-                self.log(f"clip {clip.index}: {step.reason}")
-                self.profile_request, self.tile = step.profile, step.tile
-                kwargs.update(width=step.width, height=step.height)
-                self.cache.clear()
-                self.pipe = self._load()
-                if step.vae_tiling and self.pipe.vae is not None:
-                    tiles = (
-                        {"tile_sample_min_height": step.tile, "tile_sample_min_width": step.tile} if step.tile else {}
-                    )
-                    self.pipe.vae.enable_tiling(**tiles)
-                    self.vae_tiling = True
+        spec = get_model(self.plan.model)
+        current = Attempt(self.profile or "auto", self.vae_tiling, self.tile, kwargs["width"], kwargs["height"], "")
+        step = next_attempt(current, self.allow_lower_resolution, spec.size_multiple if spec else 16)
+        self.attempts.setdefault(clip.index, []).append({"error": error, "next": step.reason if step else None})
+        if step is None:
+            raise EngineError(
+                f"clip {clip.index} ran out of GPU memory even with '{current.profile}' and small VAE tiles",
+                hint="lower the resolution or the frames per clip, or allow a lower resolution",
+            )
+        self.log(f"clip {clip.index}: {step.reason}")
+        self.profile_request, self.tile = step.profile, step.tile
+        kwargs.update(width=step.width, height=step.height)
+        self.pipe = None  # the last reference to the failed pipeline: clear() can free its memory now
+        self.cache.clear()
+        self.pipe = self._load()
+        # The failed try drew from the generator: a fresh one gives the noise a clean run would have.
+        kwargs["generator"] = torch.Generator(device="cpu").manual_seed(clip.seed)
+        if step.vae_tiling and self.pipe.vae is not None:
+            tiles = {}
+            if step.tile:  # overlapping tiles (a quarter), as diffusers' own 256/192 default does
+                stride = step.tile * 3 // 4
+                tiles = {"tile_sample_min_height": step.tile, "tile_sample_min_width": step.tile,
+                         "tile_sample_stride_height": stride, "tile_sample_stride_width": stride}  # fmt: skip
+            self.pipe.vae.enable_tiling(**tiles)
+            self.vae_tiling = True
 
     def _set_shift(self, pipe) -> None:
         """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
@@ -334,6 +347,7 @@ class WanEngine:
         self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
         self.calls[-1]["prompt"] = kwargs["prompt"]
         self.calls[-1]["negative_prompt"] = kwargs["negative_prompt"]
+        del pipe  # only self.pipe may hold the pipeline: a recovery must be able to free it
         result = self._call_with_recovery(clip, kwargs)
         frames = np.asarray(result.frames[0])
         if frames.shape[1:3] != (self.plan.height, self.plan.width):  # a lower resolution after an OOM

@@ -6,13 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ORDER = ("full", "balanced", "low", "minimal")
+DEFAULT_TILE = 256  # AutoencoderKLWan's own tile (stride 192)
+MIN_TILE = 128
 
 
 @dataclass(frozen=True)
 class Attempt:
     profile: str
     vae_tiling: bool
-    tile: int | None  # VAE tile size in pixels; None: diffusers' default
+    tile: int | None  # VAE tile size in pixels; None: diffusers' default (DEFAULT_TILE)
     width: int
     height: int
     reason: str
@@ -27,10 +29,13 @@ def next_attempt(current: Attempt, allow_lower_resolution: bool, multiple: int) 
     if current.profile not in ORDER:  # "auto" or "cpu": start the ladder at full
         return Attempt("balanced", current.vae_tiling, current.tile, current.width, current.height,
                        f"out of memory with '{current.profile}': trying 'balanced'")  # fmt: skip
-    if not current.vae_tiling or (current.tile or 512) > 256:
-        tile = 256 if current.vae_tiling else None
+    if not current.vae_tiling:
+        return Attempt(current.profile, True, None, current.width, current.height,
+                       f"out of memory with '{current.profile}': VAE tiling ({DEFAULT_TILE} px tiles)")  # fmt: skip
+    if (current.tile or DEFAULT_TILE) > MIN_TILE:
+        tile = (current.tile or DEFAULT_TILE) - 64
         return Attempt(current.profile, True, tile, current.width, current.height,
-                       "out of memory with 'minimal': smaller VAE tiles")  # fmt: skip
+                       f"out of memory with '{current.profile}': smaller VAE tiles ({tile} px)")  # fmt: skip
     if allow_lower_resolution:
         scale = 0.85
         w = max(multiple, int(current.width * scale) // multiple * multiple)

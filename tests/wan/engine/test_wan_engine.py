@@ -303,3 +303,36 @@ def test_the_users_negative_goes_on_top_of_wans_default(tiny_models, write_setti
     engine.render_clip(plan.clips[0])
     assert plan.clips[0].negative_prompt == "blurry, watermark"
     assert engine.calls[0]["negative_prompt"] == "blurry, watermark，" + WAN_NEGATIVE  # T2V: no prefix
+
+
+def test_out_of_memory_mid_denoising_frees_reloads_and_gives_the_same_frames(tiny_models, monkeypatch):
+    """The fault strikes inside the transformer's first call (after the noise was drawn), as a
+    real one does. The retry must not hold the failed pipeline while it reloads, and must render
+    what a clean run renders (the same noise)."""
+    import gc
+    import weakref
+
+    from wan.engine import faults, wan_engine
+    from wan.models.loading import PipelineCache
+
+    plan = tiny_plan()
+    clip = plan.clips[0]
+    clean = WanEngine(plan, str(tiny_models), log=lambda m: None, cache=PipelineCache()).render_clip(clip)
+    monkeypatch.setenv("WAN_WEAVE_FAULT", f"oom@{clip.index}")
+    monkeypatch.setattr(faults, "_fired", set())
+    engine = WanEngine(plan, str(tiny_models), log=lambda m: None, cache=PipelineCache())
+    engine._load()
+    failed = weakref.ref(engine.pipe)
+    alive_at_reload = []
+    real_load = wan_engine.load_pipeline
+
+    def load_after_checking(*args, **kwargs):
+        gc.collect()
+        alive_at_reload.append(failed() is not None)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(wan_engine, "load_pipeline", load_after_checking)
+    recovered = engine.render_clip(clip)
+    assert alive_at_reload == [False]  # freed before the weights were read again
+    assert len(engine.attempts[clip.index]) == 1 and "injected" in engine.attempts[clip.index][0]["error"]
+    assert all(np.array_equal(a, b) for a, b in zip(recovered, clean))

@@ -35,3 +35,18 @@ def test_more_free_memory_never_picks_a_slower_profile():
     spec = get_model("wan2.2-ti2v-5b")
     order = [PROFILES.index(choose_profile(spec, gb, 1280, 704, 121).profile) for gb in range(4, 120, 4)]
     assert order == sorted(order, reverse=True)
+
+
+def test_the_recovery_ladder_goes_down_then_tiles_smaller_then_stops():
+    from wan.plan.recovery import Attempt, next_attempt
+
+    seen, current = [], Attempt("full", False, None, 832, 480, "")
+    while (current := next_attempt(current, False, 16)) is not None:
+        seen.append((current.profile, current.vae_tiling, current.tile))
+    # Each tile step is really smaller than diffusers' 256 px default (it once re-set the default).
+    assert seen == [("balanced", False, None), ("low", True, None), ("minimal", True, None),
+                    ("minimal", True, 192), ("minimal", True, 128)]  # fmt: skip
+    untiled = next_attempt(Attempt("minimal", False, None, 832, 480, ""), False, 16)
+    assert (untiled.vae_tiling, untiled.tile) == (True, None) and "256 px" in untiled.reason
+    smaller = next_attempt(Attempt("minimal", True, 128, 832, 480, ""), True, 16)
+    assert (smaller.width, smaller.height) == (704, 400)
