@@ -5,7 +5,9 @@
 2. tests/hosts in .venv-ui (gradio 4.40, Playwright with Debian's chromium, no torch), whose worker
    runs in .venv: the two stacks of the WebUI;
 3. the core tests and the tab's build on Python 3.10 with numpy 1.26 and gradio 3.41.2 (A1111's
-   stack) when a 3.10 interpreter is on this machine, and says so when it is not.
+   stack) when a 3.10 interpreter is on this machine, and says so when it is not;
+4. the pinned-host legs (tools/pinned_host.py): Forge's and A1111's pinned packages, install.py run
+   as the host runs it, a tiny render through the worker with the host's python, the tab's glue.
 With pytest args only step 1 runs, with them. Exits non-zero on any failure, including "no tests
 collected".
 """
@@ -19,6 +21,7 @@ import subprocess
 import sys
 
 from devenv import ROOT, TORCH_PIN, ensure_venv  # tools/ is first on sys.path when run as a script
+from pinned_host import HOSTS, run_leg
 
 PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3", "opencv-python-headless==4.10.0.84"]
 CHROMIUM = "/usr/bin/chromium"
@@ -89,7 +92,8 @@ def main(argv: list[str]) -> int:
     ui = str(ensure_venv("requirements-ui-test.txt", venv=ROOT / ".venv-ui"))
     if not ensure_chromium():
         failures.append(f"browser tests: {CHROMIUM} missing and apt could not install it")
-    code = run([ui, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/hosts"], WAN_WEAVE_WORKER_PYTHON=py)
+    code = run([ui, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/hosts",
+                "--ignore=tests/hosts/pinned"], WAN_WEAVE_WORKER_PYTHON=py)  # fmt: skip
     if code != 0:
         failures.append("ui tests (gradio 4.40)" + (" (no tests collected)" if code == 5 else ""))
     py310 = find_python310()
@@ -114,6 +118,7 @@ def main(argv: list[str]) -> int:
         )
         if code != 0:
             failures.append("pytest on python 3.10 with gradio 3.41.2" + (" (no tests collected)" if code == 5 else ""))
+    failures += [problem for problem in map(run_leg, HOSTS) if problem]
     return _report(failures)
 
 

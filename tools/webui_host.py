@@ -122,14 +122,14 @@ def ensure_venv_with_torch(webui: Path, setup_log: Path) -> list[str]:
     return done
 
 
-def guard_torchvision(webui: Path) -> str:
+def guard_torchvision(venv: Path) -> str:
     """PyPI's torchvision 0.28 is a CUDA build: its _C.so needs libtorch_cuda.so, absent beside the
     CPU torch, so its ops are never registered, and two unguarded `register_fake("torchvision::nms")`
     decorators then fail the import ('operator torchvision::nms does not exist'). Guard those two
     the way torchvision guards its other Meta registrations (only when its ops loaded). torchvision
     imports then; its compiled ops (nms, roi_align) stay unavailable, which the WebUIs don't need
     to start."""
-    found = list((webui / "venv" / "lib").glob("python3*/site-packages/torchvision/_meta_registrations.py"))
+    found = list((venv / "lib").glob("python3*/site-packages/torchvision/_meta_registrations.py"))
     if not found:
         return "torchvision not found"
     path = found[0]

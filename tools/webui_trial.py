@@ -106,7 +106,7 @@ def main(argv: list[str]) -> int:
 
     try:
         summary["venv"] = timed("venv_and_torch", ensure_venv_with_torch, webui, setup_log)
-        summary["torchvision_guard"] = guard_torchvision(webui)
+        summary["torchvision_guard"] = guard_torchvision(webui / "venv")
         reqs, constraints, what = timed("host_requirements", install_host_requirements, webui, kind, state, setup_log)
         summary["requirements"] = {"reqs_file": str(reqs), "constraints": str(constraints), "did": what}
         summary["repositories"] = timed("helper_repositories", place_repositories, webui, args.mirrors.resolve())
