@@ -203,3 +203,18 @@ def test_another_task_over_the_same_weights_shares_the_components(tiny_models, t
     i2v = WanEngine(i2v_plan, str(tiny_models), read_assets(i2v_plan, settings), log=quiet, cache=cache)._load()
     assert cache.loads == 1 and type(i2v).__name__ == "WanImageToVideoPipeline"
     assert i2v.transformer is t2v.transformer and i2v.vae is t2v.vae and i2v.text_encoder is t2v.text_encoder
+
+
+def test_a_pipeline_shared_through_from_pipe_keeps_the_loaded_dtype(tiny_models):
+    """TI2V-5B's image-to-video shares the text-to-video weights; diffusers' from_pipe would cast
+    them to float32 unless told the dtype (on a GPU, +~43 GB)."""
+    from wan.models.discovery import find_model
+    from wan.models.loading import LoadKey, load_pipeline
+
+    model = find_model(str(tiny_models), "wan2.2-ti2v-5b")
+    key = LoadKey(model.path, model.files, "cpu", "torch.bfloat16", "cpu", False, "")
+    cache = PipelineCache()
+    base = cache.get(key, "WanPipeline", lambda: load_pipeline(model, torch.bfloat16, quiet), lambda p: None, quiet)
+    i2v = cache.get(key, "WanImageToVideoPipeline", lambda: None, lambda p: None, quiet)
+    assert type(i2v).__name__ == "WanImageToVideoPipeline" and i2v.transformer is base.transformer
+    assert {i2v.transformer.dtype, i2v.text_encoder.dtype, base.transformer.dtype} == {torch.bfloat16}
