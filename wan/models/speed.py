@@ -12,24 +12,38 @@ import glob
 import os
 
 from wan.models.errors import ModelError
-from wan.plan.speed import DISTILL, Acceleration, cache_problem
+from wan.plan.speed import DISTILL, Acceleration, cache_problem, distill_files
+
+TASKS = {"WanImageToVideoPipeline": "i2v", "WanPipeline": "t2v", "WanVACEPipeline": "t2v"}
 
 
-def distill_lora(acc: Acceleration, models_root: str) -> str:
-    """The step-distillation LoRA file for the preset, from <models>/loras (or the models folder)."""
+def distill_loras(acc: Acceleration, models_root: str, pipe) -> dict[str | None, str]:
+    """The step-distillation LoRA file(s) for the preset and this pipeline's task and experts, from
+    <models>/loras (or the models folder): {None: path}, or {"high": p, "low": q} for Wan 2.2 A14B."""
     fragment = DISTILL[acc.distill][0]
-    found = sorted(
-        p
-        for folder in (os.path.join(models_root, "loras"), models_root)
-        for p in glob.glob(os.path.join(folder, "*.safetensors"))
-        if fragment in os.path.basename(p).lower()
-    )
-    if not found:
+    paths = [p for folder in (os.path.join(models_root, "loras"), models_root)
+             for p in glob.glob(os.path.join(folder, "*.safetensors"))]  # fmt: skip
+    task = "ti2v" if pipe.config.get("expand_timesteps") else TASKS.get(type(pipe).__name__, "t2v")
+    try:
+        return distill_files(paths, acc.distill, task, getattr(pipe, "transformer_2", None) is not None)
+    except ValueError as exc:
         raise ModelError(
-            f"no {acc.distill} LoRA under {os.path.join(models_root, 'loras')}",
-            hint=f"download it (a .safetensors with '{fragment}' in its name) into that folder",
-        )
-    return found[0]
+            f"{exc} under {os.path.join(models_root, 'loras')}",
+            hint=f"download it (a .safetensors with '{fragment}', the task and, for Wan 2.2 A14B, high/low noise "
+            "in its name) into that folder",
+        ) from None
+
+
+def _load_lora(pipe, path: str, name: str, into: tuple[str, ...]) -> None:
+    if not os.path.isfile(path):
+        raise ModelError("LoRA file not found", where=path)
+    try:
+        for part in into:
+            pipe.load_lora_weights(path, adapter_name=name, load_into_transformer_2=part == "transformer_2")
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise ModelError(f"cannot load the LoRA: {exc}", where=path) from None
+    except ImportError:
+        raise ModelError("LoRAs need the peft package", hint="pip install peft") from None
 
 
 def transformers_of(pipe) -> list:
@@ -73,28 +87,20 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
     if acc.plain:
         return done
     blocks = transformers_of(pipe)
-    loras = list(acc.loras)
+    both = ("transformer", "transformer_2") if len(blocks) == 2 else ("transformer",)
+    # (file, weight, adapter, the experts it goes into): a user's LoRA into every expert; a
+    # distillation pair's high-noise file into `transformer`, its low-noise file into `transformer_2`.
+    loras = [(path, weight, f"lora{i}", both) for i, (path, weight) in enumerate(acc.loras)]
     if acc.distill:
-        loras.insert(0, (distill_lora(acc, models_root), 1.0))
+        files = distill_loras(acc, models_root, pipe)
+        experts = {None: both, "high": ("transformer",), "low": ("transformer_2",)}
+        loras[:0] = [(path, 1.0, f"distill_{k or 'all'}", experts[k]) for k, path in files.items()]
     if loras:
-        names, weights = [], []
-        two_experts = getattr(pipe, "transformer_2", None) is not None
-        for i, (path, weight) in enumerate(loras):
-            if not os.path.isfile(path):
-                raise ModelError("LoRA file not found", where=path)
-            name = f"lora{i}"
-            try:
-                pipe.load_lora_weights(path, adapter_name=name)
-                if two_experts:  # Wan 2.2 A14B: the LoRA goes into both experts
-                    pipe.load_lora_weights(path, adapter_name=name, load_into_transformer_2=True)
-            except (ValueError, KeyError, RuntimeError) as exc:
-                raise ModelError(f"cannot load the LoRA: {exc}", where=path) from None
-            except ImportError:
-                raise ModelError("LoRAs need the peft package", hint="pip install peft") from None
-            names.append(name)
-            weights.append(weight)
-        pipe.set_adapters(names, weights)
-        done.append("LoRA " + ", ".join(f"{os.path.basename(p)} x{w:g}" for p, w in loras))
+        for path, _, name, into in loras:
+            _load_lora(pipe, path, name, into)
+        pipe.set_adapters([name for _, _, name, _ in loras], [weight for _, weight, _, _ in loras])
+        done.append("LoRA " + ", ".join(f"{os.path.basename(p)} x{w:g}" + (f" ({into[0]})" if into != both else "")
+                                        for p, w, _, into in loras))  # fmt: skip
     if acc.fp8:
         compute = next(blocks[0].parameters()).dtype
         for module in blocks:

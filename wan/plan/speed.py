@@ -4,6 +4,8 @@ presets. Applied by wan/models/speed.py when the pipeline loads; all off is the 
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 ATTENTION = ("native", "flash", "sage", "flex", "_native_math")  # diffusers backends that need no download
@@ -52,6 +54,38 @@ def cache_problem(cache: str, pipeline: str) -> str | None:
     if cache == "fbc" and pipeline == "WanVACEPipeline":
         return "First Block Cache adds VACE's control hints twice on a cache hit"
     return None
+
+
+_TASK = re.compile(r"(?<![a-z0-9])(t2v|i2v|ti2v|flf2v)(?![a-z0-9])", re.IGNORECASE)
+_EXPERT = re.compile(r"(?<![a-z])(high|low)(?:[_\-\s]?noise)?(?![a-z])", re.IGNORECASE)
+
+
+def distill_files(paths: list[str], preset: str, task: str, two_experts: bool) -> dict[str | None, str]:
+    """The preset's LoRA file(s) for this model, chosen by what each file says it is for: its task
+    (`t2v`, `i2v`, ... in the name; a name without one serves any) and, for Wan 2.2's two experts,
+    `high`/`low` (noise). Returns {None: path} for one transformer, or {"high": p, "low": q} for
+    two; a file for one expert never goes into the other. Raises ValueError saying what is missing."""
+    fragment = DISTILL[preset][0]
+    mine = sorted(p for p in paths if fragment in os.path.basename(p).lower())
+    tasks = {p: (m.group(1).lower() if (m := _TASK.search(os.path.basename(p))) else None) for p in mine}
+    fitting = [p for p in mine if tasks[p] in (None, task)]
+    if not fitting:
+        found = ", ".join(os.path.basename(p) for p in mine) or "none"
+        raise ValueError(f"no {preset} LoRA for {task} (found: {found})")
+    experts: dict[str | None, list[str]] = {}
+    for p in fitting:
+        m = _EXPERT.search(os.path.basename(p))
+        experts.setdefault(m.group(1).lower() if m else None, []).append(p)
+    # A file naming its task beats a generic one; then the name order, for a stable choice.
+    best = {k: sorted(v, key=lambda p: (tasks[p] is None, p))[0] for k, v in experts.items()}
+    if two_experts:
+        if "high" in best and "low" in best:
+            return {"high": best["high"], "low": best["low"]}
+        missing = "low" if "high" in best else "high"
+        raise ValueError(f"a {preset} LoRA for the {missing}-noise expert is missing ({task}, Wan 2.2 A14B)")
+    if None not in best:
+        raise ValueError(f"the {preset} LoRAs found are for Wan 2.2's two experts; this model has one transformer")
+    return {None: best[None]}
 
 
 def parse_lora(text: str) -> tuple[str, float]:

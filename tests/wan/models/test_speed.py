@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 
 import numpy as np
@@ -39,11 +40,11 @@ def engine(models, acc=None, **options) -> WanEngine:
     return e
 
 
-def tiny_lora(models, path, seed: int = 0) -> str:
+def tiny_lora(models, path, seed: int = 0, folder: str = "wan2.1-t2v-tiny") -> str:
     """A PEFT-format LoRA for the tiny transformer's attention projections (rank 2)."""
     from safetensors.torch import save_file
 
-    transformer = diffusers.WanTransformer3DModel.from_pretrained(models / "wan2.1-t2v-tiny", subfolder="transformer")
+    transformer = diffusers.WanTransformer3DModel.from_pretrained(models / folder, subfolder="transformer")
     g = torch.Generator().manual_seed(seed)
     state = {}
     for i, _ in enumerate(transformer.blocks):
@@ -163,3 +164,19 @@ def test_models_on_the_command_line_select_the_wan_engine(tmp_path):
     shown = wan("render", EXAMPLES / "greenhouse_2d.txt", "--engine", "preview", "--models", empty, "--width", "64",
                 "--height", "48", "--preset", "ultrafast", "--out", tmp_path / "preview")  # fmt: skip
     assert shown.returncode == 0 and "--models not used" in shown.stdout
+
+
+def test_a_distillation_pair_goes_into_the_matching_experts(tiny_models, tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    os.symlink(tiny_models / "wan2.2-t2v-a14b-tiny", models / "wan2.2-t2v-a14b-tiny")
+    loras = models / "loras"
+    loras.mkdir()
+    for seed, name in enumerate(("wan2.2_i2v_a14b_high_noise_lightning", "wan2.2_t2v_a14b_high_noise_lightning",
+                                 "wan2.2_t2v_a14b_low_noise_lightning")):  # fmt: skip
+        tiny_lora(tiny_models, loras / f"{name}.safetensors", seed=seed, folder="wan2.2-t2v-a14b-tiny")
+    e = engine(models, Acceleration(distill="lightning"), model="wan2.2-t2v-a14b")
+    high, low = e.pipe.transformer, e.pipe.transformer_2
+    assert list(high.peft_config) == ["distill_high"] and list(low.peft_config) == ["distill_low"]
+    assert e.speed == ["LoRA wan2.2_t2v_a14b_high_noise_lightning.safetensors x1 (transformer), "
+                       "wan2.2_t2v_a14b_low_noise_lightning.safetensors x1 (transformer_2)"]  # fmt: skip
