@@ -37,24 +37,19 @@ SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
 GRAY = 127
 
 
-def _place(pipe, torch, profile: str, tiling: bool) -> None:
+def _place(pipe, torch, profile: str, tiling: bool, onload: str = "cuda") -> None:
     """Put a pipeline on the GPU as the memory profile says (see wan/plan/profiles.py)."""
     if profile == "full":
-        pipe.to("cuda")
+        pipe.to(onload)
     elif profile == "balanced":
         pipe.enable_model_cpu_offload()
     elif profile == "low":
-        for name in ("transformer", "transformer_2"):
-            module = getattr(pipe, name, None)
-            if module is not None:
-                module.enable_group_offload(
-                    onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
-                    offload_type="leaf_level", use_stream=True,
-                )  # fmt: skip
-        for name in ("text_encoder", "image_encoder", "vae"):
-            module = getattr(pipe, name, None)
-            if module is not None:
-                module.to("cuda")
+        # Every big component streams leaf by leaf: the transformer(s) and the encoders too (the
+        # UMT5 encoder alone is ~11 GB, which the profile's estimate leaves out); the VAE stays.
+        pipe.enable_group_offload(
+            onload_device=torch.device(onload), offload_device=torch.device("cpu"), offload_type="leaf_level",
+            use_stream=onload == "cuda", exclude_modules=["vae"],
+        )  # fmt: skip
     else:
         pipe.enable_sequential_cpu_offload()
     if tiling:

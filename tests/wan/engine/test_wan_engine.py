@@ -336,3 +336,24 @@ def test_out_of_memory_mid_denoising_frees_reloads_and_gives_the_same_frames(tin
     assert alive_at_reload == [False]  # freed before the weights were read again
     assert len(engine.attempts[clip.index]) == 1 and "injected" in engine.attempts[clip.index][0]["error"]
     assert all(np.array_equal(a, b) for a, b in zip(recovered, clean))
+
+
+def test_the_low_profile_streams_the_encoders_too(tiny_models):
+    """`low`'s estimate leaves the ~11 GB UMT5 encoder out: the placement must really offload it.
+    Group offloading runs on the CPU as well (onload = the CPU here, the GPU on a user's card)."""
+    import torch
+    from diffusers.hooks.group_offloading import _is_group_offload_enabled
+
+    from wan.engine.wan_engine import _place
+
+    plan = tiny_plan()
+    engine = WanEngine(plan, str(tiny_models), log=lambda m: None)
+    clean = engine.render_clip(plan.clips[0])
+    pipe = engine.pipe
+    _place(pipe, torch, "low", True, onload="cpu")
+    assert _is_group_offload_enabled(pipe.transformer) and _is_group_offload_enabled(pipe.text_encoder)
+    assert not _is_group_offload_enabled(pipe.vae) and pipe.vae.use_tiling
+    again = WanEngine(plan, str(tiny_models), log=lambda m: None)
+    again.pipe = pipe
+    offloaded = again.render_clip(plan.clips[0])
+    assert max(np.abs(a.astype(int) - b.astype(int)).max() for a, b in zip(clean, offloaded)) <= 2
