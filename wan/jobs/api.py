@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import threading
+import traceback
 
 import jsonschema
 
@@ -25,6 +26,7 @@ from wan.plan.plan_json import depth
 from wan.render.request import RenderOptions
 
 PREFIX = "/wan-weave/v1"
+RETRY_S = 5.0  # the queue thread's pause after the queue could not be read
 MAX_BODY = 1 << 20  # 1 MiB: a settings file is a few KiB
 RENDER_KEYS = ("engine", "profile")  # how to render; the rest are plan options
 RENDER_FIELDS = tuple(f.name for f in dataclasses.fields(RenderOptions) if f.name != "resume")
@@ -68,6 +70,7 @@ class QueueRunner:
         self.worker, self.models_dir, self.log = worker, models_dir, log
         self.progress: dict[int, dict] = {}
         self.running: int | None = None
+        self.error: str | None = None  # why the queue cannot be read now (shown by /status)
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="wan-weave-queue")
         self._thread.start()
@@ -76,31 +79,42 @@ class QueueRunner:
         self._wake.set()
 
     def _loop(self) -> None:
+        while True:
+            try:
+                self._run_next()
+            except Exception as exc:  # the thread must outlive a locked or damaged queue file
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.log(f"wan-weave queue: {self.error}; trying again in {RETRY_S:.0f} s\n{traceback.format_exc()}")
+                self._wake.wait(timeout=RETRY_S)
+                self._wake.clear()
+            else:
+                self.error = None
+
+    def _run_next(self) -> None:
         from wan.jobs.outcome import record_outcome
 
-        while True:
-            job = self.queue.next_job()
-            if job is None:
-                self._wake.wait(timeout=5)
-                self._wake.clear()
-                continue
-            self.running = job.id
-            # The job renders as it was queued (by the API or by `batch`): its own options, and the
-            # app's models folder only where the job named none.
-            saved = {k: v for k, v in job.options.items() if k in RENDER_FIELDS}
-            options = {**saved, "models_dir": saved.get("models_dir") or self.models_dir, "resume": True}
-            request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
+        job = self.queue.next_job()
+        if job is None:
+            self._wake.wait(timeout=5)
+            self._wake.clear()
+            return
+        self.running = job.id
+        # The job renders as it was queued (by the API or by `batch`): its own options, and the
+        # app's models folder only where the job named none.
+        saved = {k: v for k, v in job.options.items() if k in RENDER_FIELDS}
+        options = {**saved, "models_dir": saved.get("models_dir") or self.models_dir, "resume": True}
+        request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
 
-            def on_event(event, job_id=job.id):
-                if event.get("event") in ("progress", "clip_done"):
-                    self.progress[job_id] = {k: event.get(k) for k in ("clip", "clips", "step", "steps", "eta")}
-                if event.get("event") == "clip_done":
-                    self.queue.clip_done(job_id, event["clip"], event.get("file"))
+        def on_event(event, job_id=job.id):
+            if event.get("event") in ("progress", "clip_done"):
+                self.progress[job_id] = {k: event.get(k) for k in ("clip", "clips", "step", "steps", "eta")}
+            if event.get("event") == "clip_done":
+                self.queue.clip_done(job_id, event["clip"], event.get("file"))
 
-            try:
-                record_outcome(self.queue, job, lambda r=request, e=on_event: self.worker.run(r, e)["video"], self.log)
-            finally:
-                self.running = None
+        try:
+            record_outcome(self.queue, job, lambda r=request, e=on_event: self.worker.run(r, e)["video"], self.log)
+        finally:
+            self.running = None
 
     def cancel(self, job_id: int) -> bool:
         if self.running == job_id:
@@ -248,7 +262,7 @@ def mount(app, runner: QueueRunner, auth: str | None = None) -> None:
 
     @router.get("/jobs")
     def jobs():
-        return {"jobs": [describe(j) for j in queue.jobs()]}
+        return {"jobs": [describe(j) for j in queue.jobs()], "queue_error": runner.error}
 
     @router.get("/jobs/{job_id}")
     def job(job_id: int = Path(**JOB_ID)):

@@ -79,6 +79,9 @@ class Job:
     video: str | None
 
 
+MAX_ATTEMPTS = 3  # renders of one job that ended with their process before it is failed
+
+
 def safe_name(text: str) -> str:
     """A folder name from a user's file name: letters, digits, '-', '_' only (no traversal)."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", os.path.splitext(os.path.basename(text))[0]).strip("-_")
@@ -191,14 +194,23 @@ class Queue:
 
     def next_job(self) -> Job | None:
         """The oldest unfinished job that no live process owns (one whose owner died first), marked
-        running and owned by this process until `finish` or `release`."""
+        running and owned by this process until `finish` or `release`. A job whose renders ended
+        with their process MAX_ATTEMPTS times (a crash it causes, the system's OOM killer) is failed
+        with that reason instead of being taken again: it would block the queue for good."""
+        while True:
+            with self._tx() as db:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
+                ).fetchall()
+                row = next((r for r in rows if self._own(r["id"])), None)
+                if row is None:
+                    return None
+                if row["state"] != "running" or row["attempts"] < MAX_ATTEMPTS:
+                    break
+            self.finish(row["id"], "failed", f"its render ended with its process {row['attempts']} times (a crash "
+                        f"or the system's out-of-memory killer?); fix the cause, then `python -m wan resume {self.root}` "
+                        "tries it once more")  # fmt: skip
         with self._tx() as db:
-            rows = db.execute(
-                "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
-            ).fetchall()
-            row = next((r for r in rows if self._own(r["id"])), None)
-            if row is None:
-                return None
             db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? WHERE id = ?",
                 (time.time(), row["id"]),

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from wan.jobs.errors import JobError
-from wan.jobs.queue import MIGRATIONS, Queue, safe_name
+from wan.jobs.queue import MAX_ATTEMPTS, MIGRATIONS, Queue, safe_name
 
 
 def test_jobs_run_oldest_first_and_an_interrupted_one_before_the_rest(tmp_path):
@@ -107,3 +107,46 @@ def test_batch_and_the_api_queue_the_same_plan_for_the_same_job(tmp_path):
     assert {k: v for k, v in cli.items() if k not in ("source", "settings_json")} == {
         k: v for k, v in api.items() if k not in ("source", "settings_json")
     }
+
+
+def test_a_job_that_kills_its_process_every_time_is_failed_and_the_queue_goes_on(tmp_path):
+    queue = Queue(str(tmp_path))
+    killer, next_one = (queue.add(n, f"/s/{n}.txt", "{}", {}) for n in ("killer", "next"))
+    for _ in range(MAX_ATTEMPTS):
+        assert queue.next_job().id == killer.id
+        queue.close()  # the render took the process down with it
+        queue = Queue(str(tmp_path))
+    taken = queue.next_job()
+    assert taken.id == next_one.id  # no longer blocked
+    failed = queue.get(killer.id)
+    assert failed.state == "failed" and f"{MAX_ATTEMPTS} times" in failed.error and "resume" in failed.error
+    assert failed.attempts == MAX_ATTEMPTS
+
+
+def test_the_api_queue_thread_outlives_a_queue_it_cannot_read(tmp_path, monkeypatch):
+    """A locked or damaged queue file must not kill the API's queue thread in silence."""
+    import threading
+    import time
+
+    from wan.jobs import api
+
+    monkeypatch.setattr(api, "RETRY_S", 0.05)
+    logged = []
+    runner = api.QueueRunner(str(tmp_path), worker=None, models_dir=str(tmp_path), log=logged.append)
+    real, calls = runner.queue.next_job, []
+
+    def locked_then_fine():
+        calls.append(1)
+        if len(calls) <= 2:
+            raise sqlite3.OperationalError("database is locked")
+        return real()
+
+    runner.queue.next_job = locked_then_fine
+    runner.wake()
+    deadline = time.time() + 10
+    while (len(calls) < 3 or runner.error is not None) and time.time() < deadline:
+        runner.wake()
+        time.sleep(0.02)
+    assert len(calls) >= 3 and runner._thread.is_alive() and runner.error is None
+    assert any("database is locked" in m and "Traceback" in m for m in logged)
+    assert any(t.name == "wan-weave-queue" for t in threading.enumerate())
