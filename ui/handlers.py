@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import queue
 import re
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -39,8 +41,14 @@ _MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 def error_text(exc: BaseException) -> str:
     """One readable line for the page's Markdown box: the message's own characters (`__init__.py`,
-    `*`, `<...>`) are escaped so Markdown shows them as they are."""
-    text = exc.one_line() if isinstance(exc, WanWeaveError) else f"{type(exc).__name__}: {exc}"
+    `*`, `<...>`) are escaped so Markdown shows them as they are. Anything but our own typed errors
+    is a bug: its whole traceback goes to the console, where a bug report can take it from."""
+    if isinstance(exc, WanWeaveError):
+        text = exc.one_line()
+    else:
+        trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        print(f"Wan Weave: unexpected error in the tab\n{trace}", file=sys.stderr, flush=True)
+        text = f"{type(exc).__name__}: {exc} (unexpected: the console shows the traceback)"
     escaped = _MARKDOWN.sub(r"\\\1", text)
     return f"**Error:** {escaped}"
 

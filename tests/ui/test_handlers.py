@@ -27,3 +27,20 @@ def test_error_lines_keep_file_names_intact():
 
     text = error_text(WanWeaveError("cannot import name 'x' from 'kornia/geometry/transform/__init__.py'"))
     assert "\\_\\_init\\_\\_.py" in text and text.startswith("**Error:**")
+
+
+def test_an_unexpected_error_is_one_line_in_the_page_and_a_traceback_in_the_console(capsys):
+    def deep():
+        return {}["missing"]
+
+    try:
+        deep()
+    except KeyError as exc:
+        text = error_text(exc)
+    console = capsys.readouterr().err
+    assert "Traceback" in console and "in deep" in console and "KeyError" in console
+    assert "\n" not in text and "KeyError" in text and "console" in text
+    from movement.errors import WanWeaveError
+
+    error_text(WanWeaveError("a bad file"))  # our own, typed errors are input problems, not bugs
+    assert capsys.readouterr().err == ""
