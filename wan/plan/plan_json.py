@@ -8,9 +8,12 @@ Re-planning over an existing plan.json keeps the user's edits (`carry_edits`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
 import os
+import types
+import typing
 from typing import Any
 
 from movement.settings import MIN_FPS, settings_from_text
@@ -22,22 +25,30 @@ from wan.plan.registry import MODES, get_model
 from wan.plan.speed import Acceleration
 from wan.plan.timeline import frames_4n1, model_index
 
-_CLIP_TYPES: dict[str, tuple[type, ...]] = {
-    "index": (int,),
-    "start_frame": (int,),
-    "end_frame": (int,),
-    "num_frames": (int,),
-    "overlap": (int,),
-    "prompt": (str,),
-    "negative_prompt": (str,),
-    "movement": (str,),
-    "motion_strength": (int, float),
-    "seed": (int,),
-    "strength": (int, float),
-    "user_prompt": (str, type(None)),
-    "enhanced_prompt": (str, type(None)),
-    "prompt_source": (str, type(None)),
-}
+
+def _json_types(cls) -> dict[str, tuple[type, ...]]:
+    """Each field of the dataclass `cls` and the JSON types its value may have: the one schema of
+    plan.json is the dataclasses themselves (a tuple is a JSON list, a nested dataclass an object)."""
+    out: dict[str, tuple[type, ...]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        allowed: list[type] = []
+        for t in typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,):
+            t = typing.get_origin(t) or t
+            if t is float:
+                allowed += [int, float]
+            elif t is tuple:
+                allowed.append(list)
+            elif dataclasses.is_dataclass(t):
+                allowed.append(dict)
+            else:
+                allowed.append(t)
+        out[name] = tuple(allowed)
+    return out
+
+
+_CLIP_TYPES = _json_types(Clip)
+_PLAN_TYPES = _json_types(GenerationPlan)
+# Keys a plan.json may leave out (older files, hand-written ones), with the value they then take.
 _OPTIONAL = {
     "user_prompt": None,
     "enhanced_prompt": None,
@@ -47,37 +58,10 @@ _OPTIONAL = {
     "continuity": {},
     "acceleration": {},
 }
-_PLAN_TYPES: dict[str, tuple[type, ...]] = {
-    "source": (str,),
-    "name": (str,),
-    "settings_json": (str,),
-    "mode": (str,),
-    "model": (str,),
-    "fps_out": (int, float),
-    "fps_model": (int,),
-    "max_frames": (int,),
-    "width": (int,),
-    "height": (int,),
-    "size_policy": (str,),
-    "steps": (int,),
-    "guidance": (int, float),
-    "guidance_2": (int, float, type(None)),
-    "shift": (int, float),
-    "max_clip_frames": (int,),
-    "overlap": (int,),
-    "seed": (int,),
-    "seed_behavior": (str,),
-    "lang": (str,),
-    "clips": (list,),
-    "notes": (list,),
-    "version": (int,),
-    "continuity": (dict,),
-    "acceleration": (dict,),
-}
 MAX_FRAMES = 10_000_000  # days of film at 60 fps; more is damage, not a film
 RANGES = (("width", 16, 16384), ("height", 16, 16384), ("steps", 1, 1000), ("guidance", 0, 100),
           ("guidance_2", 0, 100), ("shift", 0, 100), ("seed", 0, 2**32 - 1), ("max_clip_frames", 1, 10_000))  # fmt: skip
-_FLOATS = {"fps_out", "guidance", "guidance_2", "shift", "motion_strength", "strength"}
+_FLOATS = {k for schema in (_PLAN_TYPES, _CLIP_TYPES) for k, allowed in schema.items() if float in allowed}
 
 
 def plan_to_dict(plan: GenerationPlan) -> dict[str, Any]:
@@ -132,16 +116,21 @@ def _number_problem(value: Any) -> str | None:
     return None
 
 
-def _check(data: Any, types: dict[str, tuple[type, ...]], where: str) -> dict[str, Any]:
+def _check(data: Any, schema: dict[str, tuple[type, ...]], where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PlanError("expected a JSON object", where=where)
-    missing = [k for k in types if k not in data and k not in _OPTIONAL]
+    unknown = sorted(set(data) - set(schema))
+    if unknown:  # a misspelt edit ("user_promt") must not be ignored in silence
+        close = difflib.get_close_matches(unknown[0], schema, n=1)
+        raise PlanError(f"unknown key(s) {', '.join(map(show, unknown))}" + (f" (did you mean {show(close[0])}?)" if close
+                        else ""), where=where, hint=f"the keys are: {', '.join(schema)}")  # fmt: skip
+    missing = [k for k in schema if k not in data and k not in _OPTIONAL]
     if missing:
         raise PlanError(
             f"missing key(s) {', '.join(missing)}", where=where, hint="re-create it with 'python -m wan plan'"
         )
     out = {}
-    for key, allowed in types.items():
+    for key, allowed in schema.items():
         value = data.get(key, _OPTIONAL.get(key))
         if isinstance(value, bool) or not isinstance(value, allowed):
             names = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)

@@ -82,3 +82,15 @@ def test_deep_nesting_in_a_plan_is_refused():
 def test_nested_numbers_are_checked_too(damage):
     with pytest.raises(PlanError):
         plan_from_dict({**VALID, **damage})
+
+
+def test_a_misspelt_key_is_refused_with_its_place_and_the_likely_key(tmp_path):
+    edited = json.loads(json.dumps(VALID))
+    edited["clips"][1]["user_promt"] = "a red door"  # the edit would be lost without a word
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(edited))
+    result = wan("render", path, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "clip 1" in result.stderr and '"user_promt"' in result.stderr and 'did you mean "user_prompt"' in result.stderr
+    with pytest.raises(PlanError, match=r'unknown key\(s\) "stepz" \(did you mean "steps"\?\)'):
+        plan_from_dict({**VALID, "stepz": 8})
