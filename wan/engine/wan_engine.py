@@ -188,6 +188,12 @@ class WanEngine:
                 return result
             except torch.OutOfMemoryError as exc:
                 error = str(exc).splitlines()[0][:200]
+            except BaseException:
+                # A cancel (or any failure) leaves the call half done: diffusers resets its step
+                # caches and offload hooks only at a call's end, and this worker lives on to the
+                # next job, which would start from a stale cache state.
+                self.pipe.maybe_free_model_hooks()
+                raise
             finally:
                 self.seconds_in_pipeline += time.perf_counter() - started
                 if hook is not None:

@@ -87,6 +87,11 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
     if acc.plain:
         return done
     blocks = transformers_of(pipe)
+    applied = getattr(blocks[0], "_wan_weave_speed", None)
+    if applied is not None and applied[0] == acc:
+        # A pipeline made with from_pipe shares these very modules: the options are on them already
+        # (enabling a cache twice is an error in diffusers; LoRAs would load twice).
+        return list(applied[1])
     both = ("transformer", "transformer_2") if len(blocks) == 2 else ("transformer",)
     # (file, weight, adapter, the experts it goes into): a user's LoRA into every expert; a
     # distillation pair's high-noise file into `transformer`, its low-noise file into `transformer_2`.
@@ -125,4 +130,6 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
         done.append("torch.compile of the repeated transformer blocks")
     for line in done:
         log(f"speed: {line}")
+    for module in blocks:
+        module._wan_weave_speed = (acc, tuple(done))
     return done

@@ -14,6 +14,7 @@ import pytest
 
 from movement import load_settings
 from tests.conftest import EXAMPLES, wan
+from wan.engine.assets import read_assets
 from wan.engine.wan_engine import WanEngine
 from wan.models.errors import ModelError
 from wan.models.loading import PipelineCache
@@ -180,3 +181,44 @@ def test_a_distillation_pair_goes_into_the_matching_experts(tiny_models, tmp_pat
     assert list(high.peft_config) == ["distill_high"] and list(low.peft_config) == ["distill_low"]
     assert e.speed == ["LoRA wan2.2_t2v_a14b_high_noise_lightning.safetensors x1 (transformer), "
                        "wan2.2_t2v_a14b_low_noise_lightning.safetensors x1 (transformer_2)"]  # fmt: skip
+
+
+def test_text_then_image_to_video_on_one_ti2v_with_a_cache(tiny_models, tmp_path):
+    """TI2V-5B serves both from one set of weights (from_pipe): the options, already on the shared
+    transformer, must not be applied twice ("Caching has already been enabled")."""
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "init.png"), np.full((64, 64, 3), 90, np.uint8))
+    data = json.loads((EXAMPLES / "greenhouse_2d.txt").read_text())
+    data.update(use_init=True, init_image=str(tmp_path / "init.png"))
+    settings = load_settings(write_json(tmp_path / "s.txt", data))
+    cache, acc = PipelineCache(), Acceleration(cache="taylorseer")
+    for mode in ("t2v", "i2v_chain"):
+        plan = build_plan(settings, PlanOptions(model="wan2.2-ti2v-5b", mode=mode, width=64, height=64, steps=2,
+                                                seed=1, acceleration=acc))  # fmt: skip
+        e = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None, cache=cache)
+        e.render_clip(plan.clips[0])
+        assert e.speed and e.speed[0].startswith("cache taylorseer")
+    assert cache.loads == 1 and set(cache.pipes) == {"WanPipeline", "WanImageToVideoPipeline"}
+
+
+def test_a_cancel_leaves_no_step_cache_state_for_the_next_job(tiny_models):
+    from wan.render.errors import RenderCancelled
+
+    e = engine(tiny_models, Acceleration(cache="taylorseer"), steps=8)
+    clip = e.plan.clips[0]
+
+    def cancel_at_five(c, step, steps):
+        if step == 5:
+            raise RenderCancelled("cancelled")
+
+    with pytest.raises(RenderCancelled):
+        e.render_clip(clip, cancel_at_five)
+    after_cancel = e.render_clip(clip)
+    fresh = engine(tiny_models, Acceleration(cache="taylorseer"), steps=8).render_clip(clip)
+    assert all(np.array_equal(a, b) for a, b in zip(after_cancel, fresh))
+
+
+def write_json(path, data):
+    path.write_text(json.dumps(data))
+    return path
