@@ -32,7 +32,6 @@ class QwenChat:
         self.model = None
         self.tokenizer = None
         self.images = None  # the image processor, for vision-language models
-        self.calls: list[dict] = []  # what reached the model, per call (tests read it)
 
     def load(self) -> None:
         if self.model is not None:
@@ -76,6 +75,17 @@ class QwenChat:
         import torch
 
         self.load()
+        text, extra = self.model_input(messages, images)
+        inputs = self.tokenizer([text], return_tensors="pt").to(self.model.device)
+        with torch.no_grad():
+            out = self.model.generate(
+                **inputs, **extra, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, repetition_penalty=1.05
+            )
+        return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+
+    def model_input(self, messages: list[dict], images: list[np.ndarray] = ()) -> tuple[str, dict]:
+        """What reaches the model: the chat-templated text and, for a vision model, the image
+        tensors (pixel_values, image_grid_thw) on the model's device."""
         images = list(images) if self.info.vision else []
         if images:
             messages = _with_images(messages, len(images))
@@ -93,13 +103,7 @@ class QwenChat:
                 text = text.replace("<|image_pad|>", "<|placeholder|>" * (int(grid.prod()) // merge), 1)
             text = text.replace("<|placeholder|>", "<|image_pad|>")
             extra = {k: v.to(self.model.device) for k, v in vision.items()}
-        inputs = self.tokenizer([text], return_tensors="pt").to(self.model.device)
-        self.calls.append({"text": text, **{k: v.detach().cpu() for k, v in extra.items()}})
-        with torch.no_grad():
-            out = self.model.generate(
-                **inputs, **extra, max_new_tokens=MAX_NEW_TOKENS, do_sample=False, repetition_penalty=1.05
-            )
-        return self.tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        return text, extra
 
 
 def _with_images(messages: list[dict], count: int) -> list[dict]:

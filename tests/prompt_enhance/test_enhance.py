@@ -16,6 +16,7 @@ from prompt_enhance.enhance import clip_images, enhance_plan
 from prompt_enhance.models import discover
 from prompt_enhance.qwen import QwenChat
 from tests.conftest import EXAMPLES, wan
+from tests.spy import spy
 from wan.engine.assets import read_assets
 from wan.plan.build import PlanOptions, build_plan
 
@@ -27,40 +28,49 @@ def qwen(tiny_models, name: str) -> QwenChat:
     return QwenChat(model, log=lambda m: None)
 
 
-def test_text_model_full_path_falls_back_visibly_on_gibberish(tiny_models, tmp_path):
+def call(seen: list, i: int) -> dict:
+    """The i-th input that reached the Qwen model: its text, and its image tensors on the CPU."""
+    text, extra = seen[i][2]
+    return {"text": text, **{k: v.detach().cpu() for k, v in extra.items()}}
+
+
+def test_text_model_full_path_falls_back_visibly_on_gibberish(tiny_models, tmp_path, monkeypatch):
     plan = build_plan(load_settings(EXAMPLES / "greenhouse_2d.txt"), PlanOptions())
     chat = qwen(tiny_models, "qwen2-tiny")
+    calls = spy(monkeypatch, QwenChat, "model_input")
     prompts = enhance_plan(plan, chat, PromptCache(str(tmp_path)), log=lambda m: None)
-    assert len(chat.calls) == len(plan.clips)
-    first = chat.calls[0]["text"]
+    assert len(calls) == len(plan.clips)
+    first = call(calls, 0)["text"]
     assert first.startswith("<|im_start|>system\nYou write prompts for the WAN text-to-video model")
     assert "Shot: a glass greenhouse full of ferns" in first and first.endswith("<|im_start|>assistant\n")
-    assert "(dew drops:1.2)" not in chat.calls[1]["text"] and "dew drops" in chat.calls[1]["text"]
+    assert "(dew drops:1.2)" not in call(calls, 1)["text"] and "dew drops" in call(calls, 1)["text"]
     assert all(p.source == "template" and p.fallback_reason for p in prompts)
     # Second time: every answer comes from the cache; the model is not even loaded.
     again = qwen(tiny_models, "qwen2-tiny")
+    asked = len(calls)
     cached = enhance_plan(plan, again, PromptCache(str(tmp_path)), log=lambda m: None)
-    assert again.model is None and again.calls == []
+    assert again.model is None and len(calls) == asked
     assert [p.enhanced for p in cached] == [p.enhanced for p in prompts]
     assert all("(cached answer)" in p.fallback_reason for p in cached)
 
 
-def test_vision_model_receives_the_keyframes(tiny_models):
+def test_vision_model_receives_the_keyframes(tiny_models, monkeypatch):
     settings = load_settings(EXAMPLES / "lighthouse_keyframes.txt")
     plan = build_plan(settings, PlanOptions(mode="flf2v_keyframes", width=64, height=48))
     assets = read_assets(plan, settings)
     images = clip_images(plan, assets.init_image, assets.keyframes)
     assert [len(images[c.index]) for c in plan.clips] == [2] * len(plan.clips)
     chat = qwen(tiny_models, "qwen2.5-vl-tiny")
+    calls = spy(monkeypatch, QwenChat, "model_input")
     enhance_plan(plan, chat, None, images, log=lambda m: None)
-    call = chat.calls[0]
-    assert call["text"].count("<|vision_start|>") == 2 and "first-last-frame-to-video" in call["text"]
-    assert call["image_grid_thw"].shape == (2, 3)
-    pads = int(call["image_grid_thw"].prod(dim=1).sum()) // 4
-    assert call["text"].count("<|image_pad|>") == pads
-    assert call["pixel_values"].shape[0] == int(call["image_grid_thw"].prod(dim=1).sum())
+    first = call(calls, 0)
+    assert first["text"].count("<|vision_start|>") == 2 and "first-last-frame-to-video" in first["text"]
+    assert first["image_grid_thw"].shape == (2, 3)
+    pads = int(first["image_grid_thw"].prod(dim=1).sum()) // 4
+    assert first["text"].count("<|image_pad|>") == pads
+    assert first["pixel_values"].shape[0] == int(first["image_grid_thw"].prod(dim=1).sum())
     # Clip 0 flies day -> dusk, clip 1 dusk -> night: different pixels reach the model.
-    assert not chat.calls[0]["pixel_values"].equal(chat.calls[1]["pixel_values"])
+    assert not call(calls, 0)["pixel_values"].equal(call(calls, 1)["pixel_values"])
 
 
 def test_unloading_frees_the_model(tiny_models):

@@ -106,7 +106,6 @@ class WanEngine:
         self.attempts: dict[int, list[dict]] = {}  # per clip: out-of-memory recoveries
         self.tile: int | None = None
         self.allow_lower_resolution = allow_lower_resolution
-        self.calls: list[dict] = []  # what reached the pipeline, per clip (tests and the manifest read it)
         self.init_image = None
         self.anchors = assets.keyframes
         self.previous: tuple[Clip, list[np.ndarray]] | None = None
@@ -304,7 +303,6 @@ class WanEngine:
         if self.plan.mode == "i2v_chain":
             image = self.conditioning_image(clip)
             kwargs["image"] = Image.fromarray(image)
-            self.calls.append({"clip": clip.index, "image": image})
         elif self.plan.mode == "flf2v_keyframes":
             first = self.anchors.get(clip.start_frame)
             if first is None:
@@ -315,7 +313,6 @@ class WanEngine:
                 raise EngineError(f"no keyframe image at the end of clip {clip.index} (frame {clip.end_frame})")
             kwargs["image"] = Image.fromarray(first)
             kwargs["last_image"] = Image.fromarray(last)
-            self.calls.append({"clip": clip.index, "image": first, "last_image": last})
         elif self.plan.mode == "vace_continue":
             known = self.known_frames(clip)
             if known:
@@ -328,16 +325,6 @@ class WanEngine:
                 # The init image is the film's reference: handed to every clip, it holds the subject
                 # steady across joins (VACE reference_images).
                 kwargs["reference_images"] = [Image.fromarray(self.init_image)]
-            self.calls.append(
-                {
-                    "clip": clip.index,
-                    "known": known,
-                    "mask": [m == 0 for m in mask] if known else [],
-                    "reference": self.init_image if self.init_image is not None else None,
-                }
-            )
-        else:
-            self.calls.append({"clip": clip.index})
         if on_step is not None:
 
             def step_end(pipeline, step, timestep, callback_kwargs):
@@ -345,9 +332,6 @@ class WanEngine:
                 return callback_kwargs
 
             kwargs["callback_on_step_end"] = step_end
-        self.calls[-1]["guidance_scale_2"] = kwargs.get("guidance_scale_2")
-        self.calls[-1]["prompt"] = kwargs["prompt"]
-        self.calls[-1]["negative_prompt"] = kwargs["negative_prompt"]
         del pipe  # only self.pipe may hold the pipeline: a recovery must be able to free it
         result = self._call_with_recovery(clip, kwargs)
         frames = np.asarray(result.frames[0])

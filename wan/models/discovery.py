@@ -119,6 +119,7 @@ def classify(folder: str) -> FoundModel | None:
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
+MODEL_PARTS = ("transformer", "transformer_2", "vae", "text_encoder", "image_encoder")
 
 
 def incomplete(folder: str, index: dict) -> str | None:
@@ -134,7 +135,7 @@ def incomplete(folder: str, index: dict) -> str | None:
             missing.append(f"{name}/")
             continue
         files = os.listdir(path)
-        if entry[0] in ("diffusers", "transformers") and name not in ("tokenizer", "scheduler"):
+        if name in MODEL_PARTS:  # a model has a config and weights (a tokenizer's files vary by class)
             if "config.json" not in files:
                 missing.append(f"{name}/config.json")
             if not any(f.endswith(WEIGHT_SUFFIXES) for f in files):

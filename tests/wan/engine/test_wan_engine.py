@@ -60,6 +60,29 @@ def test_missing_or_wrong_family_model_is_a_typed_error(tiny_models, tmp_path):
     assert find_model(str(tiny_models), "wan2.1-i2v-14b-720p").family == "wan2.1-i2v"
 
 
+def pipeline_calls(monkeypatch) -> list[dict]:
+    """Records what reaches the diffusers pipeline, clip by clip (images as arrays, the VACE mask
+    as "known" flags): the engine itself keeps no copy of a render's frames."""
+    seen: list[dict] = []
+    real = WanEngine._call_with_recovery
+
+    def recording(self, clip, kwargs):
+        call = {"clip": clip.index, **{k: v for k, v in kwargs.items() if k not in ("video", "mask")}}
+        for key in ("image", "last_image"):
+            if key in kwargs:
+                call[key] = np.asarray(kwargs[key])
+        if "video" in kwargs:
+            call["mask"] = [np.asarray(m).max() == 0 for m in kwargs["mask"]]
+            call["known"] = [np.asarray(f) for f, k in zip(kwargs["video"], call["mask"]) if k]
+        if "reference_images" in kwargs:
+            call["reference"] = np.asarray(kwargs["reference_images"][0])
+        seen.append(call)
+        return real(self, clip, kwargs)
+
+    monkeypatch.setattr(WanEngine, "_call_with_recovery", recording)
+    return seen
+
+
 def tiny_plan(seed: int = 5, frames: int = 24):
     settings = load_settings(EXAMPLES / "harbor_3d.txt")
     plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=seed, max_clip_frames=17))
@@ -134,19 +157,20 @@ def test_carried_frame_is_the_one_just_before_the_clip():
     assert carried_frame_index(previous, clip, 24, 16) == 79
 
 
-def test_i2v_chain_hands_each_clip_the_previous_clips_frame(tiny_models, tmp_path):
+def test_i2v_chain_hands_each_clip_the_previous_clips_frame(tiny_models, tmp_path, monkeypatch):
     image, settings, plan = i2v_setup(tmp_path)
     engine = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None)
     assert engine.model.family == "wan2.1-i2v"
+    calls = pipeline_calls(monkeypatch)
     first = engine.render_clip(plan.clips[0])
     second = engine.render_clip(plan.clips[1])
     assert len(second) == plan.clips[1].num_frames
-    assert np.array_equal(engine.calls[0]["image"], image)  # the init image, already frame-sized
+    assert np.array_equal(calls[0]["image"], image)  # the init image, already frame-sized
     from wan.engine.wan_engine import carried_frame_index
 
     k = carried_frame_index(plan.clips[0], plan.clips[1], plan.fps_out, plan.fps_model)
-    assert engine.calls[1]["image"] is first[k]  # the array itself, never re-read from a file
-    assert engine.calls[0]["negative_prompt"].endswith(CAMERA_SHAKE + WAN_NEGATIVE)  # Wan 2.1 I2V's default
+    assert np.array_equal(calls[1]["image"], first[k])  # the frame's own pixels, never re-read from a lossy file
+    assert calls[0]["negative_prompt"].endswith(CAMERA_SHAKE + WAN_NEGATIVE)  # Wan 2.1 I2V's default
 
 
 def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
@@ -155,23 +179,24 @@ def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
         WanEngine(plan, str(tiny_models), read_assets(plan, settings))
 
 
-def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path):
+def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path, monkeypatch):
     image, settings, _ = i2v_setup(tmp_path)
     plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=4, mode="vace_continue", overlap=4))
     engine = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None)
     assert engine.model.family == "wan2.1-vace"
+    calls = pipeline_calls(monkeypatch)
     first = engine.render_clip(plan.clips[0])
     engine.render_clip(plan.clips[1])
     # Clip 0 starts from the init image as a known frame; clip 1 knows clip 0's last 4 frames (mask 0).
-    assert len(engine.calls[0]["known"]) == 1 and np.array_equal(engine.calls[0]["known"][0], image)
+    assert len(calls[0]["known"]) == 1 and np.array_equal(calls[0]["known"][0], image)
     from wan.engine.wan_engine import carried_frame_indices
 
     indices = carried_frame_indices(plan.clips[0], plan.clips[1], plan.fps_out, plan.fps_model, 4)
     assert indices == list(range(indices[0], indices[0] + 4))
-    assert all(a is first[k] for a, k in zip(engine.calls[1]["known"], indices))
-    assert engine.calls[1]["mask"] == [True] * 4 + [False] * (plan.clips[1].num_frames - 4)
+    assert all(np.array_equal(a, first[k]) for a, k in zip(calls[1]["known"], indices))
+    assert calls[1]["mask"] == [True] * 4 + [False] * (plan.clips[1].num_frames - 4)
     # The init image is every clip's reference image.
-    assert all(np.array_equal(call["reference"], image) for call in engine.calls)
+    assert all(np.array_equal(call["reference"], image) for call in calls)
 
 
 def test_cancel_keeps_finished_clips_and_says_where_it_stopped(tiny_models, tmp_path):
@@ -234,13 +259,14 @@ def test_every_family_renders_end_to_end(tiny_models, tmp_path, model, mode, fps
     assert [c["frames"] for c in manifest["clips"]] == [c["num_frames"] for c in plan["clips"]]
 
 
-def test_two_experts_get_both_guidance_scales(tiny_models):
+def test_two_experts_get_both_guidance_scales(tiny_models, monkeypatch):
     settings = load_settings(EXAMPLES / "harbor_3d.txt")
     plan = build_plan(settings, PlanOptions(model="wan2.2-t2v-a14b", width=64, height=48, steps=4, seed=1))
     engine = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None)
     assert engine.model.family == "wan2.2-t2v-a14b"
+    calls = pipeline_calls(monkeypatch)
     engine.render_clip(plan.clips[0])
-    assert engine.calls[0]["guidance_scale_2"] == plan.guidance_2 == 3.0
+    assert calls[0]["guidance_scale_2"] == plan.guidance_2 == 3.0
 
 
 def test_download_says_clearly_when_offline(tmp_path):
@@ -261,7 +287,7 @@ def test_one_set_of_weights_serves_text_and_image_to_video(tiny_models, tmp_path
     assert engine.pipeline_class == "WanImageToVideoPipeline" and engine.pipe.config["expand_timesteps"]
 
 
-def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path):
+def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path, monkeypatch):
     colours = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
     for i, colour in enumerate(colours):
         cv2.imwrite(str(tmp_path / f"k{i}.png"), np.full((48, 64, 3), colour[::-1], np.uint8))
@@ -274,9 +300,10 @@ def test_flf2v_flies_from_keyframe_to_keyframe(tiny_models, tmp_path):
     plan = build_plan(settings, PlanOptions(mode="flf2v_keyframes", width=64, height=48, steps=2, seed=2))
     engine = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None)
     assert engine.model.family == "wan2.1-flf2v"
+    calls = pipeline_calls(monkeypatch)
     for clip in plan.clips[:2]:
         assert len(engine.render_clip(clip)) == clip.num_frames
-    first, second = engine.calls
+    first, second = calls
     assert tuple(first["image"][0, 0]) == colours[0] and tuple(first["last_image"][0, 0]) == colours[1]
     assert tuple(second["image"][0, 0]) == colours[1] and tuple(second["last_image"][0, 0]) == colours[2]
     assert first["negative_prompt"].endswith(SHOT_CHANGE + CAMERA_SHAKE + WAN_NEGATIVE)
@@ -294,15 +321,16 @@ def test_the_plans_shift_reaches_the_scheduler(tiny_models):
     assert again.pipe.scheduler.config.flow_shift == default.shift == 5.0  # Wan2.1 generate.py's default
 
 
-def test_the_users_negative_goes_on_top_of_wans_default(tiny_models, write_settings):
+def test_the_users_negative_goes_on_top_of_wans_default(tiny_models, write_settings, monkeypatch):
     data = json.loads((EXAMPLES / "greenhouse_2d.txt").read_text())
     data["animation_prompts_negative"] = "blurry, watermark"
     settings = load_settings(write_settings(data))
     plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=1))
     engine = WanEngine(plan, str(tiny_models), log=lambda m: None)
+    calls = pipeline_calls(monkeypatch)
     engine.render_clip(plan.clips[0])
     assert plan.clips[0].negative_prompt == "blurry, watermark"
-    assert engine.calls[0]["negative_prompt"] == "blurry, watermark，" + WAN_NEGATIVE  # T2V: no prefix
+    assert calls[0]["negative_prompt"] == "blurry, watermark，" + WAN_NEGATIVE  # T2V: no prefix
 
 
 def test_out_of_memory_mid_denoising_frees_reloads_and_gives_the_same_frames(tiny_models, monkeypatch):
