@@ -62,6 +62,9 @@ MIGRATIONS = (
         error TEXT
     );
     """,
+    # How many of the job's clips were finished when each attempt started: an interrupted attempt
+    # that finished none made no progress (a job that takes its process down, not a power cut).
+    "ALTER TABLE attempts ADD COLUMN clips_at_start INTEGER",
 )
 
 
@@ -79,7 +82,7 @@ class Job:
     video: str | None
 
 
-MAX_ATTEMPTS = 3  # renders of one job that ended with their process before it is failed
+MAX_STALLED = 3  # renders of one job in a row that ended with their process and finished no clip
 
 
 def safe_name(text: str) -> str:
@@ -194,9 +197,10 @@ class Queue:
 
     def next_job(self) -> Job | None:
         """The oldest unfinished job that no live process owns (one whose owner died first), marked
-        running and owned by this process until `finish` or `release`. A job whose renders ended
-        with their process MAX_ATTEMPTS times (a crash it causes, the system's OOM killer) is failed
-        with that reason instead of being taken again: it would block the queue for good."""
+        running and owned by this process until `finish` or `release`. A job whose last MAX_STALLED
+        renders ended with their process without finishing a clip (a crash it causes, the system's
+        OOM killer) is failed with that reason instead of being taken again: it would block the
+        queue for good. Interrupted renders that got somewhere (a power cut, a kill) go on."""
         while True:
             with self._tx() as db:
                 rows = db.execute(
@@ -205,21 +209,33 @@ class Queue:
                 row = next((r for r in rows if self._own(r["id"])), None)
                 if row is None:
                     return None
-                if row["state"] != "running" or row["attempts"] < MAX_ATTEMPTS:
+                if row["state"] != "running" or not self._stalled(db, row["id"]):
                     break
-            self.finish(row["id"], "failed", f"its render ended with its process {row['attempts']} times (a crash "
-                        f"or the system's out-of-memory killer?); fix the cause, then `python -m wan resume {self.root}` "
-                        "tries it once more")  # fmt: skip
+            self.finish(row["id"], "failed", f"its last {MAX_STALLED} renders ended with their process before "
+                        "finishing a clip (a crash it causes, or the system's out-of-memory killer?); fix the cause, "
+                        f"then `python -m wan resume {self.root}` tries it once more")  # fmt: skip
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? WHERE id = ?",
                 (time.time(), row["id"]),
             )
             db.execute(
-                "INSERT INTO attempts (job_id, n, started) VALUES (?, ?, ?)",
-                (row["id"], row["attempts"] + 1, time.time()),
+                "INSERT INTO attempts (job_id, n, started, clips_at_start) VALUES (?, ?, ?, ?)",
+                (row["id"], row["attempts"] + 1, time.time(), self._clips_done(db, row["id"])),
             )
         return self.get(row["id"])
+
+    @staticmethod
+    def _clips_done(db: sqlite3.Connection, job_id: int) -> int:
+        return db.execute("SELECT COUNT(*) FROM clips WHERE job_id = ? AND state = 'done'", (job_id,)).fetchone()[0]
+
+    def _stalled(self, db: sqlite3.Connection, job_id: int) -> bool:
+        """Whether the job's last MAX_STALLED attempts all ended with their process (never recorded
+        an end) and finished no clip between them: it would take every next process down too."""
+        last = db.execute("SELECT ended, clips_at_start FROM attempts WHERE job_id = ? ORDER BY n DESC LIMIT ?",
+                          (job_id, MAX_STALLED)).fetchall()  # fmt: skip
+        now = self._clips_done(db, job_id)
+        return len(last) == MAX_STALLED and all(a["ended"] is None and a["clips_at_start"] == now for a in last)
 
     def _own(self, job_id: int) -> bool:
         """Take the job's lock if no live process holds it (never blocks)."""

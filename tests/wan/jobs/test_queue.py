@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from wan.jobs.errors import JobError
-from wan.jobs.queue import MAX_ATTEMPTS, MIGRATIONS, Queue, safe_name
+from wan.jobs.queue import MAX_STALLED, MIGRATIONS, Queue, safe_name
 
 
 def test_jobs_run_oldest_first_and_an_interrupted_one_before_the_rest(tmp_path):
@@ -112,15 +112,26 @@ def test_batch_and_the_api_queue_the_same_plan_for_the_same_job(tmp_path):
 def test_a_job_that_kills_its_process_every_time_is_failed_and_the_queue_goes_on(tmp_path):
     queue = Queue(str(tmp_path))
     killer, next_one = (queue.add(n, f"/s/{n}.txt", "{}", {}) for n in ("killer", "next"))
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(MAX_STALLED):
         assert queue.next_job().id == killer.id
         queue.close()  # the render took the process down with it
         queue = Queue(str(tmp_path))
     taken = queue.next_job()
     assert taken.id == next_one.id  # no longer blocked
     failed = queue.get(killer.id)
-    assert failed.state == "failed" and f"{MAX_ATTEMPTS} times" in failed.error and "resume" in failed.error
-    assert failed.attempts == MAX_ATTEMPTS
+    assert failed.state == "failed" and f"last {MAX_STALLED} renders" in failed.error and "resume" in failed.error
+    assert failed.attempts == MAX_STALLED
+
+
+def test_an_interrupted_job_that_gets_somewhere_is_never_given_up(tmp_path):
+    queue = Queue(str(tmp_path))
+    job = queue.add("film", "/s/film.txt", "{}", {})
+    for clip in range(2 * MAX_STALLED):  # killed again and again, one clip further each time
+        assert queue.next_job().id == job.id
+        queue.clip_done(job.id, clip, None)
+        queue.close()
+        queue = Queue(str(tmp_path))
+    assert queue.next_job().id == job.id and queue.get(job.id).attempts == 2 * MAX_STALLED + 1
 
 
 def test_the_api_queue_thread_outlives_a_queue_it_cannot_read(tmp_path, monkeypatch):
