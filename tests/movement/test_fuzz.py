@@ -80,10 +80,18 @@ def _run(load) -> None:
         loaded = load()
         schedules = build_schedules(loaded)
         build_prompt_schedule(loaded).keyframes()
-        analyze(schedules)
+        analysis = analyze(schedules)
     except SettingsError as exc:
         assert str(exc)  # a readable one-line message
         assert exc.reason
+        return
+    # What loads must be usable: one finite value per frame in every series, and movement segments
+    # that tile the whole film.
+    frames = loaded.max_frames
+    for key, values in schedules.series.items():
+        assert values.shape == (frames,) and np.isfinite(values).all(), key
+    ends = [(seg.start_frame, seg.end_frame) for seg in analysis.segments]
+    assert ends[0][0] == 0 and ends[-1][1] == frames and all(a[1] == b[0] for a, b in zip(ends, ends[1:]))
 
 
 def run_pipeline(data: bytes | str) -> None:
