@@ -126,7 +126,9 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
         done.append(_enable_cache(blocks, acc))
     if acc.compile:
         for module in blocks:
-            module.compile_repeated_blocks(fullgraph=False, dynamic=False)
+            # dynamic=None: a clip of another length (the last one, often) marks the frame axis
+            # dynamic once, instead of one more compile for every length (dynamic=False).
+            module.compile_repeated_blocks(fullgraph=False, dynamic=None)
         done.append("torch.compile of the repeated transformer blocks")
     for line in done:
         log(f"speed: {line}")
