@@ -22,6 +22,9 @@ from .camera_plot import camera_plot
 
 ERROR_NONE = ""
 CLEARED = ("", None, None, "")  # progress, latest clip, video, output folder
+# "Leave this output as it is": a job that fails or is still running must not take away the video
+# already on screen (the Preview the user is watching). ui/tab.py turns it into gr.update().
+KEEP = object()
 
 
 @dataclass
@@ -112,7 +115,7 @@ class TabHandlers:
             if needs_models and self.config.setup_problem:
                 raise WanWeaveError(self.config.setup_problem)
         except Exception as exc:
-            yield "", None, None, "", error_text(exc), rows, st
+            yield "", None, KEEP, "", error_text(exc), rows, st
             return
         out = os.path.join(self.config.out_root, f"{plan.name}-{time.strftime('%Y%m%d-%H%M%S')}")
         job = self._job(kind, st, out, engine, profile, enhancer)
@@ -120,7 +123,7 @@ class TabHandlers:
         latest = None
         folder = out if kind != "enhance" else ""
         for progress, latest in self._stream(job, outcome):
-            yield progress, latest, None, folder, ERROR_NONE, rows, st
+            yield progress, latest, KEEP, folder, ERROR_NONE, rows, st
         yield self._finish(kind, outcome, latest, out, rows, st)
 
     def _job(self, kind, st, out, engine, profile, enhancer) -> dict:
@@ -158,11 +161,11 @@ class TabHandlers:
         if "error" in outcome:
             exc = outcome["error"]
             message = "cancelled: the finished clips are in the output folder" if isinstance(exc, JobCancelled) else ""
-            return message or "stopped", latest, None, out, "" if message else error_text(exc), rows, st
+            return message or "stopped", latest, KEEP, out, "" if message else error_text(exc), rows, st
         result = outcome["result"]
         if kind == "enhance":
             st = S.UIState(st.settings_path, result["plan"])
             model = result.get("model") or "template"
-            return f"prompts written ({model})", None, None, "", ERROR_NONE, S.plan_rows(st.plan_value()), st
+            return f"prompts written ({model})", None, KEEP, "", ERROR_NONE, S.plan_rows(st.plan_value()), st
         done = f"done: {result['frames']} frames in {result['seconds']:.1f} s"
         return done, latest, result["video"], os.path.dirname(result["video"]), ERROR_NONE, rows, st

@@ -16,10 +16,20 @@ from wan.plan.registry import MODES, model_names
 from wan.plan.speed import ATTENTION, CACHES, DISTILL
 
 from . import state as S
-from .handlers import TabHandlers, UIConfig
+from .handlers import KEEP, TabHandlers, UIConfig
 from .queue_rows import queue_rows
 
 __all__ = ["UIConfig", "build_blocks"]
+
+
+def keeping(handler):
+    """A job handler whose KEEP outputs leave the component as it is (gr.update() in 3.41 and 4.40)."""
+
+    def run(*args):
+        for outputs in handler(*args):
+            yield tuple(gr.update() if value is KEEP else value for value in outputs)
+
+    return run
 
 
 def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blocks:
@@ -91,9 +101,9 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
             control.change(h.replan, [st, *choices], [st, table, plot, info, error])
         outs = [progress, clip_video, video, folder, error, table, st]
 
-        preview_button.click(h.preview, [st, table, profile], outs)
-        enhance_button.click(h.enhance, [st, table, enhancer], outs)
-        render_button.click(h.render, [st, table, engine, profile, enhancer], outs)
+        preview_button.click(keeping(h.preview), [st, table, profile], outs)
+        enhance_button.click(keeping(h.enhance), [st, table, enhancer], outs)
+        render_button.click(keeping(h.render), [st, table, engine, profile, enhancer], outs)
         cancel_button.click(h.cancel, None, progress, queue=False)
         refresh.click(lambda: queue_rows(config.out_root), None, queue_table, queue=False)
     blocks.wan_weave_worker = worker  # the host closes it on shutdown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import EXAMPLES
 from ui.deforum_files import make_plan
-from ui.handlers import TabHandlers, UIConfig, error_text
+from ui.handlers import KEEP, TabHandlers, UIConfig, error_text
 from ui.state import PlanChoices, plan_rows
 
 
@@ -19,6 +19,7 @@ def test_render_says_how_to_install_the_workers_packages(tmp_path):
     state, plan, _ = make_plan(str(EXAMPLES / "greenhouse_2d.txt"), PlanChoices(width=64, height=48))
     shown = list(handlers.run("render", state, plan_rows(plan), "wan", "auto", "template"))
     assert len(shown) == 1 and "install.py" in shown[0][4]
+    assert shown[0][2] is KEEP  # the video already on screen (a Preview) stays
 
 
 def test_error_lines_keep_file_names_intact():
