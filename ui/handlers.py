@@ -52,8 +52,12 @@ def error_text(exc: BaseException) -> str:
         trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         print(f"Wan Weave: unexpected error in the tab\n{trace}", file=sys.stderr, flush=True)
         text = f"{type(exc).__name__}: {exc} (unexpected: the console shows the traceback)"
-    escaped = _MARKDOWN.sub(r"\\\1", text)
-    return f"**Error:** {escaped}"
+    return f"**Error:** {escape(text)}"
+
+
+def escape(text: str) -> str:
+    """Text as Markdown shows it, characters and all (`__init__.py`, `*`, `<...>`)."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 class TabHandlers:
@@ -71,9 +75,22 @@ class TabHandlers:
             choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed)
             st, plan, settings = files.make_plan(source, choices)
             plot = camera_plot(S.camera_series(settings, plan))
-            return st, S.plan_rows(plan), plot, S.summary(plan), source, ERROR_NONE, *CLEARED
+            return st, S.plan_rows(plan), plot, self._summary(plan), source, ERROR_NONE, *CLEARED
         except Exception as exc:  # shown in the page; the app stays usable
             return S.UIState(), [], None, "", path or "", error_text(exc), *CLEARED
+
+    def _summary(self, plan) -> str:
+        """The plan's summary and the weights a WAN Render would load for it (a tiny stand-in, a
+        single file, or nothing), found as the worker will find them; reads configs, not weights."""
+        from wan.models.discovery import ModelNotFoundError, find_model
+
+        try:
+            found = find_model(self.config.models_dir, plan.model)
+        except ModelNotFoundError as exc:
+            runs = f"Render: {escape(exc.one_line())}"
+        else:
+            runs = f"Render loads {escape(found.name)} ({escape(found.source)})"
+        return f"{S.summary(plan)} · {runs}"
 
     def load_upload(self, upload, *choices):
         if upload is None:

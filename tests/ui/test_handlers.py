@@ -45,3 +45,14 @@ def test_an_unexpected_error_is_one_line_in_the_page_and_a_traceback_in_the_cons
 
     error_text(WanWeaveError("a bad file"))  # our own, typed errors are input problems, not bugs
     assert capsys.readouterr().err == ""
+
+
+def test_the_summary_names_the_weights_a_render_would_load(tmp_path, tiny_models):
+    choices = (None, None, 0, 64, 48, "standard")
+    empty = TabHandlers(UIConfig(str(tmp_path / "none"), str(tmp_path)), NoWorker())
+    summary = empty.load(None, str(EXAMPLES / "greenhouse_2d.txt"), False, *choices)[3]
+    assert "wan2.1-t2v-1.3b" in summary and "Render: " in summary and "no folder for wan2.1-t2v-1.3b" in summary
+    tiny = TabHandlers(UIConfig(str(tiny_models), str(tmp_path)), NoWorker())
+    summary = tiny.load(None, str(EXAMPLES / "greenhouse_2d.txt"), False, *choices)[3]
+    # The plan names the real model; the folder that would run is the tiny stand-in, and it says so.
+    assert "Render loads wan2.1-t2v-tiny" in summary
