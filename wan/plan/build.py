@@ -111,6 +111,11 @@ def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[
     if model is not None:
         spec = get_model(model)
         if spec is None:
+            family = model.removesuffix("-tiny")
+            served = [m for m in model_names() if model.endswith("-tiny") and m.startswith(family)]
+            if served:  # a folder name from make-tiny-models: it stands in for its family's models
+                raise PlanError(f"{model!r} is a test folder, not a model to plan for",
+                                hint=f"plan with {' or '.join(served)}: a models folder holding {model} renders it")  # fmt: skip
             raise PlanError(f"unknown model {model!r}", hint=f"use one of {', '.join(model_names())}")
         mode = mode or ("i2v_chain" if has_init and "i2v_chain" in spec.modes else spec.modes[0])
     else:

@@ -246,3 +246,10 @@ def test_the_flf2v_checkpoint_is_not_offered_for_i2v_chain():
     settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
     with pytest.raises(PlanError, match="i2v_chain"):
         build_plan(settings, PlanOptions(model="wan2.1-flf2v-14b-720p", mode="i2v_chain"))
+
+
+def test_a_tiny_folder_name_as_the_model_says_which_model_to_plan_with():
+    settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
+    with pytest.raises(PlanError, match="test folder") as info:
+        build_plan(settings, PlanOptions(model="wan2.1-t2v-tiny"))
+    assert "plan with wan2.1-t2v-1.3b or wan2.1-t2v-14b" in info.value.one_line()
