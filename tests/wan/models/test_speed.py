@@ -222,3 +222,16 @@ def test_a_cancel_leaves_no_step_cache_state_for_the_next_job(tiny_models):
 def write_json(path, data):
     path.write_text(json.dumps(data))
     return path
+
+
+def test_compile_does_not_recompile_for_every_clip_length(tiny_models):
+    """Clips differ in length (the last one, often): with dynamic=False each length was a new
+    compile (4 lengths: 4 graphs); now the second length marks the frame axis dynamic."""
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    e = engine(tiny_models, Acceleration(compile=True))
+    for frames in (17, 9, 13, 5):
+        e.render_clip(dataclasses.replace(e.plan.clips[0], num_frames=frames))
+    assert counters["stats"]["unique_graphs"] <= 2
