@@ -1,16 +1,23 @@
 """Benchmark: WAN denoising speed and memory, with full-size random-weight transformers.
 
-    python bench/gpu.py                # on a GPU: 1.3B (and 5B, 14B where memory allows)
+    python bench/gpu.py --prepare      # here, with the network: the wheels the GPU machine lacks
+    python bench/gpu.py                # on a GPU: the 1.3B (--sizes 1.3b,5b,14b for more)
     python bench/gpu.py --smoke        # a scaled-down config on the CPU (CI runs this)
 
+A lent GPU machine has torch but no diffusers and no network: `--prepare` downloads the pinned
+diffusers wheel (requirements-overlay.txt) into bench/.wheels (ignored by git; carry it), and a run
+without diffusers installs it from there into bench/.deps first. One command, inside 8 minutes.
+
 Builds WanTransformer3DModel from the official configs' shapes (random weights: speed and memory
-do not depend on the values), and times one denoising step with CFG (two passes) at 832x480x81
-(32,760 tokens) in bf16 for each attention backend / compile / step-cache setting; reports the
+do not depend on the values), and times denoising steps with CFG (two passes) at 832x480x81
+(32,760 tokens) in bf16 for each attention backend / fp8 / compile / step-cache setting. The steps
+are real sampling steps (flow-matching Euler updates of the latents from the CFG output, a new
+timestep each), so a step cache sees a real trajectory, not one latent over and over. Reports the
 achieved TFLOP/s from the analytic count (per pass: 30 layers x (8ND^2 + 4N^2D + 4ND^2 + 4MD^2 +
-4NMD + 4NDF) for the 1.3B), the peak memory of each setting, and for the 1.3B the peak of a whole
-2-step clip (UMT5-XXL text encoder + transformer + VAE decode) per memory profile, and of a 5-clip
-run with 'low'. Prints one JSON object. Targets (H100): <= 0.75 s per CFG step for the 1.3B;
-1.3B peak <= 7 GB with 'low'; 5 clips' peak within 5% of one clip's.
+4NMD + 4NDF) for the 1.3B: 566 TFLOP per CFG step), the peak memory of each setting, and for the
+1.3B the peak of a whole 2-step clip (UMT5-XXL text encoder + transformer + VAE decode) per memory
+profile, and of a 5-clip run with 'low'. Prints one JSON object. Targets (H100): <= 0.75 s per CFG
+step for the 1.3B; 1.3B peak <= 7 GB with 'low'; 5 clips' peak within 5% of one clip's.
 """
 
 from __future__ import annotations
@@ -21,7 +28,50 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+WHEELS, DEPS = os.path.join(HERE, ".wheels"), os.path.join(HERE, ".deps")
+CARRIED = ("diffusers",)  # what the GPU machine's image lacks (torch, transformers and the rest are there)
+
+
+def pinned(name: str) -> str:
+    with open(os.path.join(ROOT, "requirements-overlay.txt"), encoding="utf-8") as fh:
+        for line in fh:
+            if line.split("==")[0].strip().lower() == name:
+                return line.split("#")[0].strip()
+    raise SystemExit(f"{name} is not pinned in requirements-overlay.txt")
+
+
+def prepare() -> int:
+    """Download the carried wheels (pure Python: one file serves any machine)."""
+    import subprocess
+
+    os.makedirs(WHEELS, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", WHEELS,
+           *map(pinned, CARRIED)]  # fmt: skip
+    return subprocess.call(cmd)
+
+
+def ensure_carried() -> None:
+    """diffusers from bench/.wheels when the machine has none (installed once into bench/.deps)."""
+    try:
+        import diffusers  # noqa: F401
+
+        return
+    except ImportError:
+        pass
+    import glob
+    import subprocess
+
+    if not os.path.isdir(DEPS):
+        wheels = sorted(glob.glob(os.path.join(WHEELS, "*.whl")))
+        if not wheels:
+            raise SystemExit("diffusers is missing: run `python bench/gpu.py --prepare` where pip reaches PyPI, "
+                             "and bring bench/.wheels along")  # fmt: skip
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
+                               "--target", DEPS, *wheels])  # fmt: skip
+    sys.path.insert(0, DEPS)
 
 # Official shapes (Wan-AI configs): hidden = heads x 128.
 CONFIGS = {
@@ -64,20 +114,30 @@ def latents_for(size: str, frames: int, height: int, width: int, device: str, dt
     return torch.randn(shape, device=device, dtype=dtype)
 
 
-def time_step(model, latents, text, repeats: int, sync) -> float:
-    """Seconds per CFG step: two passes (conditional, unconditional), after a warm-up step."""
+def time_step(model, latents, text, repeats: int, sync, guidance: float = 5.0) -> float:
+    """Seconds per CFG step (two passes, conditional and unconditional) over real sampling steps:
+    each updates the latents by a flow-matching Euler step from the guided prediction, at the next
+    timestep of a shifted schedule, as the pipelines sample. The first step is a warm-up."""
     import torch
 
-    t = torch.tensor([500], device=latents.device)
+    steps = repeats + 1
+    sigmas = torch.linspace(1.0, 0.0, steps + 1)
+    shift = 5.0
+    sigmas = shift * sigmas / (1 + (shift - 1) * sigmas)
+    latents = latents.clone()
     with torch.no_grad():
-        for i in range(repeats + 1):
+        for i in range(steps):
             if i == 1:
                 sync()
                 start = time.perf_counter()
+            t = (sigmas[i] * 1000).reshape(1).to(latents.device)
+            out = []
             for name, context in zip(("cond", "uncond"), text):
                 with model.cache_context(name):  # as the pipelines do: a step cache keeps one state per branch
-                    model(hidden_states=latents, timestep=t, encoder_hidden_states=context, return_dict=False)
-            t = t - 10  # a new timestep each step, as in sampling (caches compare steps)
+                    out.append(model(hidden_states=latents, timestep=t, encoder_hidden_states=context,
+                                     return_dict=False)[0])  # fmt: skip
+            velocity = out[1] + guidance * (out[0] - out[1])
+            latents = latents + (sigmas[i + 1] - sigmas[i]).item() * velocity
         sync()
     return (time.perf_counter() - start) / repeats
 
@@ -86,9 +146,11 @@ UMT5_XXL = dict(vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers
                 relative_attention_num_buckets=32, pad_token_id=0, eos_token_id=1)  # fmt: skip
 
 
-def whole_pipeline(size: str, dtype):
+def whole_pipeline(size: str, dtype, init_device: str = "cpu"):
     """A WanPipeline of random full-size parts (text encoder, transformer, VAE) built in memory,
-    with our local tokenizer (its ids are valid for any vocabulary): for whole-clip peaks."""
+    with our local tokenizer (its ids are valid for any vocabulary): for whole-clip peaks. The big
+    parts are drawn on `init_device` (the GPU draws UMT5-XXL's 5.7B random weights in seconds, the
+    CPU in minutes) and handed over on the CPU, where a memory profile starts from."""
     import torch
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanPipeline
     from transformers import UMT5Config, UMT5EncoderModel
@@ -99,10 +161,13 @@ def whole_pipeline(size: str, dtype):
     if size == "smoke":
         text_encoder, vae = tiny_models._text_encoder(), tiny_models._vae()
     else:
-        text_encoder, vae = UMT5EncoderModel(UMT5Config(**UMT5_XXL)).to(dtype), AutoencoderKLWan()
+        with torch.device(init_device):
+            text_encoder = UMT5EncoderModel(UMT5Config(**UMT5_XXL)).to(dtype).to("cpu")
+        vae = AutoencoderKLWan()
     scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    transformer = build(size, init_device, dtype).to("cpu")
     return WanPipeline(tokenizer=tiny_models._tokenizer(), text_encoder=text_encoder.eval(),
-                       transformer=build(size, "cpu", dtype), vae=vae.to(torch.float32).eval(), scheduler=scheduler)  # fmt: skip
+                       transformer=transformer, vae=vae.to(torch.float32).eval(), scheduler=scheduler)  # fmt: skip
 
 
 def profile_peaks(size: str, frames: int, width: int, height: int, gpu: bool, clips: int = 5) -> dict:
@@ -116,7 +181,9 @@ def profile_peaks(size: str, frames: int, width: int, height: int, gpu: bool, cl
     dtype = torch.bfloat16 if gpu else torch.float32
     peaks = {}
     for profile in PROFILES if gpu else ("cpu",):
-        pipe = whole_pipeline(size, dtype)
+        pipe = whole_pipeline(size, dtype, "cuda" if gpu else "cpu")
+        if gpu:
+            torch.cuda.empty_cache()  # what the drawing on the GPU left is not the profile's
         pipe.set_progress_bar_config(disable=True)
         if gpu:
             _place(pipe, torch, profile, profile in ("low", "minimal"))
@@ -142,8 +209,10 @@ def profile_peaks(size: str, frames: int, width: int, height: int, gpu: bool, cl
 def settings_for(device: str) -> list[dict]:
     from diffusers.utils import is_flash_attn_available, is_sageattention_available
 
-    rows = [{"attention": "native"}, {"attention": "native", "cache": "fbc"}]
+    rows = [{"attention": "native"}, {"attention": "native", "cache": "fbc"},
+            {"attention": "native", "cache": "taylorseer"}]  # fmt: skip
     if device == "cuda":
+        rows.append({"attention": "native", "fp8": True})
         rows.append({"attention": "native", "compile": True})
         rows += (
             [{"attention": "flash"}] if is_flash_attn_available() else [{"attention": "flash", "skip": "not installed"}]
@@ -161,15 +230,21 @@ def settings_for(device: str) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true", help="scaled-down config on the CPU")
-    parser.add_argument("--sizes", default="1.3b,5b,14b")
+    parser.add_argument("--sizes", default="1.3b", help="1.3b (default), 5b, 14b, comma-separated")
     parser.add_argument("--frames", type=int, default=81)
     parser.add_argument("--width", type=int, default=832)
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-profiles", action="store_true", help="skip the whole-clip peaks per memory profile")
+    parser.add_argument("--prepare", action="store_true", help="download the wheels a GPU machine lacks, and stop")
     args = parser.parse_args(argv)
+    if args.prepare:
+        return prepare()
+    ensure_carried()
     import torch
-    from diffusers import FirstBlockCacheConfig
+    from diffusers import FirstBlockCacheConfig, TaylorSeerCacheConfig
+
+    from wan.models.speed import WAN_TAYLORSEER_MODULES
 
     device = "cuda" if torch.cuda.is_available() and not args.smoke else "cpu"
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
@@ -196,8 +271,12 @@ def main(argv: list[str] | None = None) -> int:
                 model = build(size, device, dtype)
                 if setting["attention"] != "native":
                     model.set_attention_backend(setting["attention"])
+                if setting.get("fp8"):
+                    model.enable_layerwise_casting(storage_dtype=torch.float8_e4m3fn, compute_dtype=dtype)
                 if setting.get("cache") == "fbc":
                     model.enable_cache(FirstBlockCacheConfig(threshold=0.05))
+                if setting.get("cache") == "taylorseer":
+                    model.enable_cache(TaylorSeerCacheConfig(cache_identifiers=WAN_TAYLORSEER_MODULES))
                 if setting.get("compile"):
                     model.compile_repeated_blocks(fullgraph=False)
                 if device == "cuda":
