@@ -64,13 +64,24 @@ def ensure_carried() -> None:
     import glob
     import subprocess
 
-    if not os.path.isdir(DEPS):
-        wheels = sorted(glob.glob(os.path.join(WHEELS, "*.whl")))
-        if not wheels:
-            raise SystemExit("diffusers is missing: run `python bench/gpu.py --prepare` where pip reaches PyPI, "
-                             "and bring bench/.wheels along")  # fmt: skip
+    wheels = sorted(glob.glob(os.path.join(WHEELS, "*.whl")))
+    if not wheels:
+        raise SystemExit("diffusers is missing: run `python bench/gpu.py --prepare` where pip reaches PyPI, "
+                         "and bring bench/.wheels along")  # fmt: skip
+    stamp, wanted = os.path.join(DEPS, ".wheels"), "\n".join(map(os.path.basename, wheels))
+    try:
+        with open(stamp, encoding="utf-8") as fh:
+            current = fh.read() == wanted
+    except OSError:
+        current = False
+    if not current:  # a first run, another pinned version, or an install cut short
+        import shutil
+
+        shutil.rmtree(DEPS, ignore_errors=True)
         subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
                                "--target", DEPS, *wheels])  # fmt: skip
+        with open(stamp, "w", encoding="utf-8") as fh:
+            fh.write(wanted)
     sys.path.insert(0, DEPS)
 
 # Official shapes (Wan-AI configs): hidden = heads x 128.

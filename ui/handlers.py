@@ -88,6 +88,8 @@ class TabHandlers:
             found = find_model(self.config.models_dir, plan.model)
         except ModelNotFoundError as exc:
             runs = f"Render: {escape(exc.one_line())}"
+        except Exception as exc:  # an unreadable models folder must not stop a settings file loading
+            runs = f"Render: cannot look through {escape(self.config.models_dir)} ({escape(str(exc))})"
         else:
             runs = f"Render loads {escape(found.name)} ({escape(found.source)})"
         return f"{S.summary(plan)} · {runs}"

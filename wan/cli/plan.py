@@ -185,8 +185,8 @@ def run_render(args: argparse.Namespace) -> int:
         continuity = continuity_from_args(args)
         if continuity is not None:  # joining is not planning: it may change for a saved plan
             plan = dataclasses.replace(plan, continuity=continuity)
-        acceleration = acceleration_from_args(args)
-        if acceleration is not None and acceleration.distill is not None:
+        acceleration = acceleration_from_args(args, base=plan.acceleration)
+        if getattr(args, "distill", None) is not None:
             # A distillation preset sets steps, guidance and shift: that is planning, and a saved
             # plan's numbers are the user's. Dropping it (and the other speed flags with it) in
             # silence would render something else than asked.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from wan.plan.errors import PlanError
 from wan.plan.speed import ATTENTION, CACHES, DISTILL, Acceleration, parse_lora
@@ -20,7 +21,9 @@ def add_speed_options(p: argparse.ArgumentParser) -> None:
                    help="a step-distillation LoRA from <models>/loras: sets its steps, guidance 1 and shift")  # fmt: skip
 
 
-def acceleration_from_args(args: argparse.Namespace) -> Acceleration | None:
+def acceleration_from_args(args: argparse.Namespace, base: Acceleration | None = None) -> Acceleration | None:
+    """The speed flags given, on top of `base` (a saved plan's own block: what no flag names stays,
+    a distillation preset included); None when no speed flag was given."""
     values = {
         "attention": getattr(args, "attention", None),
         "cache": getattr(args, "step_cache", None),
@@ -36,7 +39,7 @@ def acceleration_from_args(args: argparse.Namespace) -> Acceleration | None:
         values["loras"] = tuple(parse_lora(x) for x in args.lora)
     if not values:
         return None
-    acc = Acceleration(**values)
+    acc = dataclasses.replace(base, **values) if base is not None else Acceleration(**values)
     try:
         acc.check()
     except ValueError as exc:

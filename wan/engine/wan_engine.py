@@ -46,9 +46,11 @@ def _place(pipe, torch, profile: str, tiling: bool, onload: str = "cuda") -> Non
     elif profile == "low":
         # Every big component streams leaf by leaf: the transformer(s) and the encoders too (the
         # UMT5 encoder alone is ~11 GB, which the profile's estimate leaves out); the VAE stays.
+        # low_cpu_mem_usage pins each leaf as it streams instead of pinning all of them up front
+        # (11 GB more of page-locked RAM on the small machines this profile is for).
         pipe.enable_group_offload(
             onload_device=torch.device(onload), offload_device=torch.device("cpu"), offload_type="leaf_level",
-            use_stream=onload == "cuda", exclude_modules=["vae"],
+            use_stream=onload == "cuda", low_cpu_mem_usage=True, exclude_modules=["vae"],
         )  # fmt: skip
     else:
         pipe.enable_sequential_cpu_offload()
@@ -191,7 +193,10 @@ class WanEngine:
                 # A cancel (or any failure) leaves the call half done: diffusers resets its step
                 # caches and offload hooks only at a call's end, and this worker lives on to the
                 # next job, which would start from a stale cache state.
-                self.pipe.maybe_free_model_hooks()
+                try:
+                    self.pipe.maybe_free_model_hooks()
+                except Exception as reset_error:  # never in place of the error that got us here
+                    self.log(f"warning: resetting the pipeline after the interruption failed: {reset_error}")
                 raise
             finally:
                 self.seconds_in_pipeline += time.perf_counter() - started

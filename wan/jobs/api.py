@@ -70,7 +70,7 @@ class QueueRunner:
         self.worker, self.models_dir, self.log = worker, models_dir, log
         self.progress: dict[int, dict] = {}
         self.running: int | None = None
-        self.error: str | None = None  # why the queue cannot be read now (shown by /status)
+        self.error: str | None = None  # why the queue cannot be read now (GET /jobs shows it)
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="wan-weave-queue")
         self._thread.start()
@@ -83,17 +83,18 @@ class QueueRunner:
             try:
                 self._run_next()
             except Exception as exc:  # the thread must outlive a locked or damaged queue file
-                self.error = f"{type(exc).__name__}: {exc}"
-                self.log(f"wan-weave queue: {self.error}; trying again in {RETRY_S:.0f} s\n{traceback.format_exc()}")
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.error:  # the whole story once, not every few seconds
+                    self.log(f"wan-weave queue: {error}; trying again every {RETRY_S:.0f} s\n{traceback.format_exc()}")
+                self.error = error
                 self._wake.wait(timeout=RETRY_S)
                 self._wake.clear()
-            else:
-                self.error = None
 
     def _run_next(self) -> None:
         from wan.jobs.outcome import record_outcome
 
         job = self.queue.next_job()
+        self.error = None  # the queue reads again
         if job is None:
             self._wake.wait(timeout=5)
             self._wake.clear()
@@ -103,7 +104,6 @@ class QueueRunner:
         # app's models folder only where the job named none.
         saved = {k: v for k, v in job.options.items() if k in RENDER_FIELDS}
         options = {**saved, "models_dir": saved.get("models_dir") or self.models_dir, "resume": True}
-        request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
 
         def on_event(event, job_id=job.id):
             if event.get("event") in ("progress", "clip_done"):
@@ -111,8 +111,13 @@ class QueueRunner:
             if event.get("event") == "clip_done":
                 self.queue.clip_done(job_id, event["clip"], event.get("file"))
 
+        def work():
+            # Parsed inside the recorded work: a damaged payload fails this job, not the thread.
+            request = {"type": "render", "plan": json.loads(job.payload), "out": job.out, "options": options}
+            return self.worker.run(request, on_event)["video"]
+
         try:
-            record_outcome(self.queue, job, lambda r=request, e=on_event: self.worker.run(r, e)["video"], self.log)
+            record_outcome(self.queue, job, work, self.log)
         finally:
             self.running = None
 

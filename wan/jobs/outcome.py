@@ -17,6 +17,9 @@ def record_outcome(queue: Queue, job: Job, work: Callable[[], str | None], log=p
     failed with its one-line error. Nothing escapes: the queue goes on with the next job."""
     try:
         video = work()
+    except KeyboardInterrupt:
+        queue.interrupted(job.id)
+        raise
     except (RenderCancelled, JobCancelled):
         return _record(queue, job, "cancelled", log)
     except Exception as exc:

@@ -200,30 +200,56 @@ class Queue:
         running and owned by this process until `finish` or `release`. A job whose last MAX_STALLED
         renders ended with their process without finishing a clip (a crash it causes, the system's
         OOM killer) is failed with that reason instead of being taken again: it would block the
-        queue for good. Interrupted renders that got somewhere (a power cut, a kill) go on."""
-        while True:
+        queue for good. Interrupted renders that got somewhere (a power cut, a kill) go on. One
+        transaction: a cancel or a removal from another thread or process sees all of it or none."""
+        taken = None
+        try:
             with self._tx() as db:
                 rows = db.execute(
                     "SELECT * FROM jobs WHERE state IN ('running', 'queued') ORDER BY state = 'queued', id"
                 ).fetchall()
-                row = next((r for r in rows if self._own(r["id"])), None)
-                if row is None:
-                    return None
-                if row["state"] != "running" or not self._stalled(db, row["id"]):
+                for row in rows:
+                    if not self._own(row["id"]):
+                        continue
+                    taken = row["id"]
+                    if row["state"] == "running" and self._stalled(db, row["id"]):
+                        self._fail_stalled(db, row["id"])
+                        self.release(row["id"])
+                        taken = None
+                        continue
+                    db.execute(
+                        "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? WHERE id = ?",
+                        (time.time(), row["id"]),
+                    )
+                    db.execute(
+                        "INSERT INTO attempts (job_id, n, started, clips_at_start) VALUES (?, ?, ?, ?)",
+                        (row["id"], row["attempts"] + 1, time.time(), self._clips_done(db, row["id"])),
+                    )
                     break
-            self.finish(row["id"], "failed", f"its last {MAX_STALLED} renders ended with their process before "
-                        "finishing a clip (a crash it causes, or the system's out-of-memory killer?); fix the cause, "
-                        f"then `python -m wan resume {self.root}` tries it once more")  # fmt: skip
-        with self._tx() as db:
-            db.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated = ? WHERE id = ?",
-                (time.time(), row["id"]),
-            )
-            db.execute(
-                "INSERT INTO attempts (job_id, n, started, clips_at_start) VALUES (?, ?, ?, ?)",
-                (row["id"], row["attempts"] + 1, time.time(), self._clips_done(db, row["id"])),
-            )
-        return self.get(row["id"])
+        except BaseException:
+            if taken is not None:
+                self.release(taken)  # not recorded as ours: never keep its lock
+            raise
+        return self.get(taken) if taken is not None else None
+
+    def _fail_stalled(self, db: sqlite3.Connection, job_id: int) -> None:
+        error = (f"its last {MAX_STALLED} renders ended with their process before finishing a clip (a crash it "
+                 "causes, or the system's out-of-memory killer?); fix the cause, then "
+                 f"`python -m wan resume {self.root}` tries it again")  # fmt: skip
+        now = time.time()
+        db.execute("UPDATE jobs SET state = 'failed', error = ?, updated = ? WHERE id = ?", (error, now, job_id))
+        db.execute("UPDATE attempts SET ended = ?, outcome = 'failed', error = ? WHERE job_id = ? AND ended IS NULL",
+                   (now, error, job_id))  # fmt: skip
+
+    def interrupted(self, job_id: int) -> None:
+        """The user stopped this render (Ctrl-C): its attempt ends as `interrupted`, which the stall
+        cap does not count, and the job stays unfinished for the next run."""
+        try:
+            with self._tx() as db:
+                db.execute("UPDATE attempts SET ended = ?, outcome = 'interrupted' WHERE job_id = ? AND ended IS NULL",
+                           (time.time(), job_id))  # fmt: skip
+        finally:
+            self.release(job_id)
 
     @staticmethod
     def _clips_done(db: sqlite3.Connection, job_id: int) -> int:

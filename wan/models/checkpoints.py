@@ -57,8 +57,11 @@ def read_header(path: str) -> dict[str, list[int]]:
             raise ValueError("the header is cut off or not JSON") from None
     if not isinstance(header, dict):
         raise ValueError("header is not a JSON object")
-    ends = [e["data_offsets"][1] for e in header.values() if isinstance(e, dict) and len(e.get("data_offsets", ())) == 2]
-    expected = 8 + length + max((int(end) for end in ends), default=0)
+    ends = [e.get("data_offsets") for e in header.values() if isinstance(e, dict)]
+    ends = [o[1] for o in ends if isinstance(o, list) and len(o) == 2]
+    if not all(type(end) is int and end >= 0 for end in ends):
+        raise ValueError("the header's data offsets are not byte positions")
+    expected = 8 + length + max(ends, default=0)
     size = os.path.getsize(path)
     if size < expected:
         raise ValueError(f"truncated: {size:,} of the {expected:,} bytes its header describes")

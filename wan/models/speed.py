@@ -24,6 +24,8 @@ def distill_loras(acc: Acceleration, models_root: str, pipe) -> dict[str | None,
     paths = [p for folder in (os.path.join(models_root, "loras"), models_root)
              for p in glob.glob(os.path.join(folder, "*.safetensors"))]  # fmt: skip
     task = "ti2v" if pipe.config.get("expand_timesteps") else TASKS.get(type(pipe).__name__, "t2v")
+    if task == "i2v" and pipe.transformer.config.get("pos_embed_seq_len"):  # the FLF2V checkpoint
+        task = "flf2v"
     try:
         return distill_files(paths, acc.distill, task, getattr(pipe, "transformer_2", None) is not None)
     except ValueError as exc:

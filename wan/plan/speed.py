@@ -62,13 +62,16 @@ _EXPERT = re.compile(r"(?<![a-z])(high|low)(?:[_\-\s]?noise)?(?![a-z])", re.IGNO
 
 def distill_files(paths: list[str], preset: str, task: str, two_experts: bool) -> dict[str | None, str]:
     """The preset's LoRA file(s) for this model, chosen by what each file says it is for: its task
-    (`t2v`, `i2v`, ... in the name; a name without one serves any) and, for Wan 2.2's two experts,
+    (`t2v`, `i2v`, ... in the name; a name without one serves any; FLF2V takes an I2V file when none
+    names FLF2V) and, for Wan 2.2's two experts,
     `high`/`low` (noise). Returns {None: path} for one transformer, or {"high": p, "low": q} for
     two; a file for one expert never goes into the other. Raises ValueError saying what is missing."""
     fragment = DISTILL[preset][0]
     mine = sorted(p for p in paths if fragment in os.path.basename(p).lower())
     tasks = {p: (m.group(1).lower() if (m := _TASK.search(os.path.basename(p))) else None) for p in mine}
-    fitting = [p for p in mine if tasks[p] in (None, task)]
+    # FLF2V is Wan 2.1's I2V 720P with a last frame: an I2V LoRA serves it when none names FLF2V.
+    rank = {task: 0, **({"i2v": 1} if task == "flf2v" else {}), None: 2}
+    fitting = [p for p in mine if tasks[p] in rank]
     if not fitting:
         found = ", ".join(os.path.basename(p) for p in mine) or "none"
         raise ValueError(f"no {preset} LoRA for {task} (found: {found})")
@@ -77,7 +80,7 @@ def distill_files(paths: list[str], preset: str, task: str, two_experts: bool) -
         m = _EXPERT.search(os.path.basename(p))
         experts.setdefault(m.group(1).lower() if m else None, []).append(p)
     # A file naming its task beats a generic one; then the name order, for a stable choice.
-    best = {k: sorted(v, key=lambda p: (tasks[p] is None, p))[0] for k, v in experts.items()}
+    best = {k: sorted(v, key=lambda p: (rank[tasks[p]], p))[0] for k, v in experts.items()}
     if two_experts:
         if "high" in best and "low" in best:
             return {"high": best["high"], "low": best["low"]}

@@ -119,7 +119,7 @@ def test_a_job_that_kills_its_process_every_time_is_failed_and_the_queue_goes_on
     taken = queue.next_job()
     assert taken.id == next_one.id  # no longer blocked
     failed = queue.get(killer.id)
-    assert failed.state == "failed" and f"last {MAX_STALLED} renders" in failed.error and "resume" in failed.error
+    assert failed.state == "failed" and f"last {MAX_STALLED} renders" in failed.error and "resume" in failed.error and "tries it again" in failed.error
     assert failed.attempts == MAX_STALLED
 
 
@@ -161,3 +161,12 @@ def test_the_api_queue_thread_outlives_a_queue_it_cannot_read(tmp_path, monkeypa
     assert len(calls) >= 3 and runner._thread.is_alive() and runner.error is None
     assert any("database is locked" in m and "Traceback" in m for m in logged)
     assert any(t.name == "wan-weave-queue" for t in threading.enumerate())
+
+
+def test_ctrl_c_is_not_counted_as_a_crash(tmp_path):
+    queue = Queue(str(tmp_path))
+    job = queue.add("film", "/s/film.txt", "{}", {})
+    for _ in range(MAX_STALLED + 1):  # the user stops it before its first clip, again and again
+        assert queue.next_job().id == job.id
+        queue.interrupted(job.id)
+    assert queue.next_job().id == job.id and queue.get(job.id).state == "running"

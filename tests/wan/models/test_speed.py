@@ -235,3 +235,14 @@ def test_compile_does_not_recompile_for_every_clip_length(tiny_models):
     for frames in (17, 9, 13, 5):
         e.render_clip(dataclasses.replace(e.plan.clips[0], num_frames=frames))
     assert counters["stats"]["unique_graphs"] <= 2
+
+
+def test_a_speed_flag_on_a_distilled_plan_keeps_its_distillation(tmp_path):
+    from wan.cli.main import build_parser
+    from wan.cli.speed import acceleration_from_args
+
+    plan = plan_with(Acceleration(distill="lightx2v", loras=(("style.safetensors", 0.5),)))
+    args = build_parser().parse_args(["render", "plan.json", "--fp8"])
+    merged = acceleration_from_args(args, base=plan.acceleration)
+    # 4 steps and guidance 1 without the LoRA that makes them work would be noise.
+    assert (merged.distill, merged.loras, merged.fp8) == ("lightx2v", (("style.safetensors", 0.5),), True)

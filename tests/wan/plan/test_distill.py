@@ -34,3 +34,9 @@ def test_a_name_without_a_task_serves_any_and_a_wrong_task_is_named():
     assert distill_files(generic, "causvid", "i2v", False) == {None: generic[0]}
     with pytest.raises(ValueError, match=r"no lightx2v LoRA for ti2v \(found: Wan21_I2V"):
         distill_files(LORAS[:1], "lightx2v", "ti2v", False)
+
+
+def test_flf2v_takes_its_own_file_then_an_i2v_one():
+    flf2v = "loras/Wan21_FLF2V_14B_lightx2v.safetensors"
+    assert distill_files([*LORAS, flf2v], "lightx2v", "flf2v", False) == {None: flf2v}
+    assert distill_files(LORAS, "lightx2v", "flf2v", False) == {None: LORAS[0]}  # the I2V one
