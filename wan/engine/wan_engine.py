@@ -154,11 +154,11 @@ class WanEngine:
 
         def load():
             self.log(f"loading {self.model.name} from {self.model.source} on {device}")
-            return load_pipeline(self.model, dtype, self.log)
+            pipe = load_pipeline(self.model, dtype, self.log)
+            return pipe, tuple(apply_acceleration(pipe, acc, self.models_root, self.log))
 
         def prepare(pipe):
             pipe.set_progress_bar_config(disable=True)
-            self.speed = apply_acceleration(pipe, acc, self.models_root, self.log)
             if device == "cpu":
                 pipe.to("cpu")
             else:
@@ -166,6 +166,7 @@ class WanEngine:
 
         started = time.perf_counter()
         self.pipe = self.cache.get(key, needed, load, prepare, self.log)
+        self.speed = list(self.cache.applied)  # also when the pipeline was already loaded
         self.seconds_loading += time.perf_counter() - started
         if self.cache.loads == loads:
             self.log(f"{self.model.name} is already loaded: reusing it")

@@ -66,16 +66,19 @@ class PipelineCache:
     def __init__(self):
         self.key: LoadKey | None = None
         self.base = None  # as loaded, before any placement
+        self.applied: tuple[str, ...] = ()  # what load() put on the base's modules (speed options), in words
         self.pipes: dict[str, object] = {}  # placed and ready, by class name
         self.loads = 0
 
     def get(self, key: LoadKey, pipeline_class: str, load: Callable, prepare: Callable, log=print):
-        """The pipeline of `pipeline_class` over `key`'s weights. `load()` reads the weights;
-        `prepare(pipe)` places a new pipeline on its device (profile, tiling)."""
+        """The pipeline of `pipeline_class` over `key`'s weights. `load()` reads the weights and
+        returns (pipeline, what it applied to its modules): a pipeline made from it with from_pipe
+        shares those modules, options and all, so they are applied once per load, never per
+        pipeline class. `prepare(pipe)` places a new pipeline on its device (profile, tiling)."""
         shared = key.profile in ("cpu", "full")  # no offload hooks: pipelines can share modules
         if key != self.key or (pipeline_class not in self.pipes and self.pipes and not shared):
             self.clear()
-            self.base = load()
+            self.base, self.applied = load()
             self.loads += 1
             self.key = key
         if pipeline_class not in self.pipes:
@@ -97,6 +100,7 @@ class PipelineCache:
             return  # nothing loaded: nothing to free (and a full gc pass costs ~0.2 s)
         self.pipes.clear()
         self.base = None
+        self.applied = ()
         self.key = None
         gc.collect()
         import sys

@@ -82,18 +82,15 @@ def _enable_cache(blocks: list, acc: Acceleration) -> str:
 
 
 def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
-    """Apply `acc` to `pipe`; returns what was applied, in words (for the log and the manifest)."""
+    """Apply `acc` to `pipe` once, right after it loads (pipelines made from it with from_pipe
+    share its modules: a second time would enable a cache twice, an error in diffusers, and load
+    LoRAs twice); returns what was applied, in words (for the log and the manifest)."""
     import torch
 
     done: list[str] = []
     if acc.plain:
         return done
     blocks = transformers_of(pipe)
-    applied = getattr(blocks[0], "_wan_weave_speed", None)
-    if applied is not None and applied[0] == acc:
-        # A pipeline made with from_pipe shares these very modules: the options are on them already
-        # (enabling a cache twice is an error in diffusers; LoRAs would load twice).
-        return list(applied[1])
     both = ("transformer", "transformer_2") if len(blocks) == 2 else ("transformer",)
     # (file, weight, adapter, the experts it goes into): a user's LoRA into every expert; a
     # distillation pair's high-noise file into `transformer`, its low-noise file into `transformer_2`.
@@ -134,6 +131,4 @@ def apply(pipe, acc: Acceleration, models_root: str, log=print) -> list[str]:
         done.append("torch.compile of the repeated transformer blocks")
     for line in done:
         log(f"speed: {line}")
-    for module in blocks:
-        module._wan_weave_speed = (acc, tuple(done))
     return done

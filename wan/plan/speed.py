@@ -63,8 +63,7 @@ _EXPERT = re.compile(r"(?<![a-z])(high|low)(?:[_\-\s]?noise)?(?![a-z])", re.IGNO
 def distill_files(paths: list[str], preset: str, task: str, two_experts: bool) -> dict[str | None, str]:
     """The preset's LoRA file(s) for this model, chosen by what each file says it is for: its task
     (`t2v`, `i2v`, ... in the name; a name without one serves any; FLF2V takes an I2V file when none
-    names FLF2V) and, for Wan 2.2's two experts,
-    `high`/`low` (noise). Returns {None: path} for one transformer, or {"high": p, "low": q} for
+    names FLF2V) and, for Wan 2.2's two experts, `high`/`low` (noise). Returns {None: path} for one transformer, or {"high": p, "low": q} for
     two; a file for one expert never goes into the other. Raises ValueError saying what is missing."""
     fragment = DISTILL[preset][0]
     mine = sorted(p for p in paths if fragment in os.path.basename(p).lower())

@@ -214,7 +214,8 @@ def test_a_pipeline_shared_through_from_pipe_keeps_the_loaded_dtype(tiny_models)
     model = find_model(str(tiny_models), "wan2.2-ti2v-5b")
     key = LoadKey(model.path, model.files, "cpu", "torch.bfloat16", "cpu", False, "")
     cache = PipelineCache()
-    base = cache.get(key, "WanPipeline", lambda: load_pipeline(model, torch.bfloat16, quiet), lambda p: None, quiet)
+    base = cache.get(key, "WanPipeline", lambda: (load_pipeline(model, torch.bfloat16, quiet), ()), lambda p: None,
+                     quiet)  # fmt: skip
     i2v = cache.get(key, "WanImageToVideoPipeline", lambda: None, lambda p: None, quiet)
     assert type(i2v).__name__ == "WanImageToVideoPipeline" and i2v.transformer is base.transformer
     assert {i2v.transformer.dtype, i2v.text_encoder.dtype, base.transformer.dtype} == {torch.bfloat16}

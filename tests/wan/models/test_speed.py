@@ -200,6 +200,10 @@ def test_text_then_image_to_video_on_one_ti2v_with_a_cache(tiny_models, tmp_path
         e.render_clip(plan.clips[0])
         assert e.speed and e.speed[0].startswith("cache taylorseer")
     assert cache.loads == 1 and set(cache.pipes) == {"WanPipeline", "WanImageToVideoPipeline"}
+    # A render that finds its pipeline loaded still reports the options on it (the manifest's list).
+    again = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None, cache=cache)
+    again._load()
+    assert again.speed == e.speed and cache.loads == 1
 
 
 def test_a_cancel_leaves_no_step_cache_state_for_the_next_job(tiny_models):
