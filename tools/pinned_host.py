@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from devenv import ROOT, TORCH_PIN, ensure_venv
-from webui_host import SETUPTOOLS, guard_torchvision
+from webui_host import SETUPTOOLS, guard_torchvision, install_extension, without_torch
 
 PINS = ROOT / "tests" / "hosts" / "pins"
 HOSTS = {
@@ -34,17 +34,13 @@ HOSTS = {
 # 2.13; PyPI's torchvision 0.28 is a CUDA build whose ops cannot load beside the CPU torch, so two of
 # its registrations are guarded (tools/webui_host.py). pytest and hypothesis run the tests.
 CPU_STAND_INS = [TORCH_PIN, SETUPTOOLS, "pytest>=8", "hypothesis>=6.100"]
-EXTENSION = "wan-weave"
 TESTS = ["tests/hosts/pinned", "tests/hosts/test_blocks.py", "tests/hosts/test_webui_glue.py"]
 
 
 def pinned_requirements(host: str, work: Path) -> Path:
-    """The host's list without torch (replaced by the CPU wheel) and setuptools (see CPU_STAND_INS)."""
-    source, _ = HOSTS[host]
-    kept = [line for line in source.read_text().splitlines()
-            if line.split("==")[0].split("#")[0].strip().lower() not in ("torch", "setuptools")]  # fmt: skip
+    """The host's list as a requirements file, torch and setuptools replaced (see CPU_STAND_INS)."""
     path = work / f"{host}-requirements.txt"
-    path.write_text("\n".join(kept) + "\n")
+    path.write_text("\n".join(without_torch(HOSTS[host][0])) + "\n")
     return path
 
 
@@ -57,20 +53,6 @@ def host_venv(host: str, work: Path) -> Path:
     python = ensure_venv([str(reqs.relative_to(ROOT))], venv=venv, extra=[TORCH_PIN])
     print(f"{host}: {guard_torchvision(venv)}", flush=True)
     return python
-
-
-def install_extension(webui: Path) -> Path:
-    """This repository's tracked files as <webui>/extensions/wan-weave (a fresh copy each run)."""
-    ext = webui / "extensions" / EXTENSION
-    if webui.exists():
-        shutil.rmtree(webui)
-    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in filter(None, files.decode().split("\0")):
-        target = ext / name
-        if (ROOT / name).is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, target)
-    return ext
 
 
 def run_installer(python: Path, webui: Path, ext: Path) -> str | None:
@@ -93,7 +75,8 @@ def run_leg(host: str) -> str | None:
     work.mkdir(exist_ok=True)
     python = host_venv(host, work)
     webui = work / "webui"
-    ext = install_extension(webui)
+    shutil.rmtree(webui, ignore_errors=True)  # a fresh install each time: install.py runs as on a first start
+    ext = Path(install_extension(webui)["path"])
     failed = run_installer(python, webui, ext)
     if failed:
         return f"{host}: {failed}"

@@ -17,13 +17,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent  # the Wan Weave repository this file lives in
-
+from devenv import ROOT as REPO
+from devenv import TORCH_PIN as TORCH
 
 EXTENSION_NAME = "wan-weave"
 
 
-TORCH = "torch==2.13.0"  # the CPU wheel on this machine's disk (cp311); a bare `torch` pulls CUDA builds
 
 
 TORCHVISION = "torchvision==0.28.0"  # the release paired with torch 2.13
@@ -146,16 +145,23 @@ def guard_torchvision(venv: Path) -> str:
     return f"guarded register_fake(nms, qnms) in {path}"
 
 
+def without_torch(requirements: Path) -> list[str]:
+    """A host's pinned requirement lines without torch (the CPU wheel on disk stands in) and
+    setuptools (69.5.1 is too old for torch 2.13; SETUPTOOLS stands in)."""
+    lines = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        name = re.split(r"[=<>~!\s#\[]", line.strip(), maxsplit=1)[0].lower()
+        if name and name not in ("torch", "setuptools"):
+            lines.append(line.split("#")[0].strip())
+    return lines
+
+
 def host_requirements(webui: Path, kind: str) -> list[str]:
     """The host's requirements_versions.txt without torch (on disk already) and setuptools (69.5.1 is
     too old for torch 2.13), plus, for Forge, the requirement files that built-in extensions'
     install.py scripts pip-install one by one at each start (pre-installing them in one resolution
     keeps numpy 1.26 / protobuf 3.20 / opencv 4.11 consistent instead of upgraded piecemeal)."""
-    lines = []
-    for line in (webui / "requirements_versions.txt").read_text(encoding="utf-8").splitlines():
-        name = re.split(r"[=<>~!\s#\[]", line.strip(), maxsplit=1)[0].lower()
-        if name and name not in ("torch", "setuptools"):
-            lines.append(line.split("#")[0].strip())
+    lines = without_torch(webui / "requirements_versions.txt")
     if kind == "forge":
         for req in sorted((webui / "extensions-builtin").glob("*/requirements.txt")):
             if (req.parent / "install.py").exists():
