@@ -1,4 +1,5 @@
-"""Deforum's camera as matrices: directions agree with the movement words, composition is exact in 2D."""
+"""Deforum's camera as image motion: directions agree with the movement words, 2D composes Deforum's
+own matrices exactly, fractional steps add up to whole ones, and 3D scales with the frame size."""
 
 from __future__ import annotations
 
@@ -6,11 +7,18 @@ import numpy as np
 import pytest
 
 from movement import build_schedules, settings_from_mapping
-from movement.camera import frame_matrices, matrix_2d, matrix_3d, repainted_step
+from movement.camera import CameraPath, components, frame_matrices, matrix_2d
 
 W, H = 832, 480
 CENTER = np.array([W / 2, H / 2, 1.0])
 RIGHT = np.array([W / 2 + 100, H / 2, 1.0])
+ZERO_3D = {"translation_z": "0: (0)", "translation_x": "0: (0)", "translation_y": "0: (0)"}
+
+
+def path_of(mode: str = "3D", size: tuple[int, int] | None = None, **schedules) -> CameraPath:
+    s = settings_from_mapping({"max_frames": 40, "animation_mode": mode, "W": W, "H": H, "prompts": {"0": "a"},
+                               **({**ZERO_3D} if mode == "3D" else {}), **schedules})  # fmt: skip
+    return CameraPath(build_schedules(s), *(size or (None, None)))
 
 
 def moved(h: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -19,20 +27,18 @@ def moved(h: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(
-    ("args", "point", "direction"),
+    ("schedule", "point", "direction"),
     [
-        ({"tx": 10}, CENTER, (-1, 0)),  # camera trucks right: content slides left
-        ({"ty": 10}, CENTER, (0, 1)),  # camera rises: content slides down
-        ({"tz": 10}, RIGHT, (1, 0)),  # dolly in: content spreads out from the centre
-        ({"rx": 5}, CENTER, (0, 1)),  # tilt up: content slides down
-        ({"ry": 5}, CENTER, (-1, 0)),  # pan right: content slides left
-        ({"rz": 5}, RIGHT, (0, -1)),  # roll clockwise: a point right of centre rises (content turns CCW)
+        ({"translation_x": "0: (10)"}, CENTER, (-1, 0)),  # camera trucks right: content slides left
+        ({"translation_y": "0: (10)"}, CENTER, (0, 1)),  # camera rises: content slides down
+        ({"translation_z": "0: (10)"}, RIGHT, (1, 0)),  # dolly in: content spreads out from the centre
+        ({"rotation_3d_x": "0: (5)"}, CENTER, (0, 1)),  # tilt up: content slides down
+        ({"rotation_3d_y": "0: (5)"}, CENTER, (-1, 0)),  # pan right: content slides left
+        ({"rotation_3d_z": "0: (5)"}, RIGHT, (0, -1)),  # roll clockwise: a point right of centre rises
     ],
 )
-def test_3d_directions_match_deforum(args, point, direction):
-    params = {"rx": 0, "ry": 0, "rz": 0, "tx": 0, "ty": 0, "tz": 0, **args}
-    h = matrix_3d(params["rx"], params["ry"], params["rz"], params["tx"], params["ty"], params["tz"], 70, W, H)
-    delta = moved(h, point)
+def test_3d_directions_match_deforum(schedule, point, direction):
+    delta = moved(path_of(**schedule).step(1), point)
     for axis, sign in enumerate(direction):
         if sign:
             assert np.sign(delta[axis]) == sign
@@ -40,14 +46,21 @@ def test_3d_directions_match_deforum(args, point, direction):
             assert abs(delta[axis]) < 0.1 * abs(delta).max()
 
 
-def test_repainted_step_moves_and_turns_the_centre_like_the_homography():
-    h = matrix_3d(2, -3, 4, 5, -4, 8, 60, W, H)
-    step = repainted_step(h, W / 2, H / 2, 8)
-    np.testing.assert_allclose(moved(step, CENTER), moved(h, CENTER), atol=1e-9)
-    assert np.allclose(step[2], [0, 0, 1])
-    # Translation-only homographies of a facing plane are similarities already: nothing is lost.
-    pure = matrix_3d(0, 0, 0, 5, -4, 8, 60, W, H)
-    np.testing.assert_allclose(repainted_step(pure, W / 2, H / 2, 8), pure, atol=1e-9)
+def test_3d_offsets_follow_deforums_projection():
+    """translation_x moves a point at depth z by tx/200 / (z tan(fov/2)) half-heights, as Deforum's
+    FoV camera does; nearer points move more (parallax)."""
+    path = path_of(translation_x="0: (10)", fov_schedule="0: (60)")
+    near, far = path.offsets_3d(1, 1.0, np.array([W / 2, W / 2]), np.array([H / 2, H / 2]), np.array([1.0, 2.0]))
+    expected = -(10 / 200) / np.tan(np.radians(30)) * H / 2
+    assert near[0] == pytest.approx(expected) and far[0] == pytest.approx(expected / 2)
+    assert near[1] == pytest.approx(0, abs=1e-9)
+
+
+def test_3d_step_scales_with_the_frame_size():
+    """The preview once applied settings-size pixels at the plan's size (1.9x too fast at half size)."""
+    full = components(path_of(translation_x="0: (10)").step(1), W, H)[0]
+    half = components(path_of(size=(W // 2, H // 2), translation_x="0: (10)").step(1), W // 2, H // 2)[0]
+    assert half == pytest.approx(full / 2, rel=1e-6)
 
 
 def test_2d_frames_compose_deforums_per_frame_warps():
@@ -70,21 +83,29 @@ def test_2d_frames_compose_deforums_per_frame_warps():
     step = matrix_2d(1, 1.01, 2, -1, 100, 50)
     assert np.allclose(mats[0], np.eye(3))
     np.testing.assert_allclose(mats[5], np.linalg.matrix_power(step, 5), rtol=1e-12)
+    # At another frame size the same move, in that size's pixels.
+    half = CameraPath(build_schedules(s), 100, 50).matrix_between(0, 5)
+    s_ = np.diag([0.5, 0.5, 1.0])
+    np.testing.assert_allclose(half, s_ @ mats[5] @ np.linalg.inv(s_), rtol=1e-9, atol=1e-9)
 
 
-def test_long_3d_pan_stays_a_valid_affine_map():
-    s = settings_from_mapping(
-        {
-            "max_frames": 721,
-            "animation_mode": "3D",
-            "prompts": {"0": "a"},
-            "rotation_3d_y": "0: (1)",
-            "translation_z": "0: (0)",
-        }
-    )
-    mats = frame_matrices(build_schedules(s))
-    assert np.isfinite(mats).all()
-    assert np.allclose(mats[:, 2], [0, 0, 1])
-    # A full turn slides the picture steadily left, frame after frame.
-    shifts = np.diff(mats[:, 0, 2])
-    assert (shifts < 0).all() and shifts.std() < 1e-6 * abs(shifts.mean()) + 1e-9
+@pytest.mark.parametrize("mode", ["2D", "3D"])
+def test_fractional_steps_add_up_to_whole_frames(mode):
+    """A 16 fps clip in a 24 fps film samples the camera between Deforum's frames: the pieces of
+    the path between model frames compose to the same move as Deforum's whole frames."""
+    extra = {"translation_x": "0: (3)", "angle": "0: (0.5)", "zoom": "0: (1.01)"} if mode == "2D" else {
+        "translation_x": "0: (3)", "rotation_3d_z": "0: (0.5)", "translation_z": "0: (2)"}  # fmt: skip
+    path = path_of(mode, **extra)
+    whole = path.matrix_between(0, 9)
+    pieces = np.eye(3)
+    times = [k * 1.5 for k in range(7)]  # 0, 1.5, ..., 9
+    for a, b in zip(times, times[1:]):
+        pieces = path.matrix_between(a, b) @ pieces
+    np.testing.assert_allclose(pieces / pieces[2, 2], whole, atol=1e-6)
+    assert path.segments(1.5, 3.0) == [(2, 0.5), (3, 1.0)]
+
+
+def test_long_3d_pan_slides_steadily():
+    path = path_of(rotation_3d_y="0: (1)")
+    shifts = [components(path.step(f), W, H)[0] for f in range(1, 40)]
+    assert all(s < 0 for s in shifts) and np.std(shifts) < 1e-9 + 1e-6 * abs(np.mean(shifts))

@@ -2,7 +2,8 @@
 
 Each clip is rendered like a WAN engine would: `num_frames` frames at the model's fps, the first
 `overlap` of them before the clip's start. Every frame shows the init image (or a test card)
-moved by Deforum's camera at that moment, with an optional caption (prompt and movement words).
+moved by Deforum's camera at that moment (wan/media/guide.py, the same code that draws the WAN
+engine's camera guides; 3D with flat depth), with an optional caption (prompt and movement words).
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import cv2
 import numpy as np
 
 from movement import build_schedules
-from movement.camera import frame_matrices
+from movement.camera import CameraPath
 from movement.settings import DeforumSettings
 from wan.engine.assets import NO_ASSETS, RenderAssets
 from wan.engine.images import cover
 from wan.engine.protocol import EngineReport, StepCallback
-from wan.plan.build import Clip, GenerationPlan
-from wan.plan.timeline import round_half_up
+from wan.media.guide import CameraTracker, model_times
+from wan.plan.build import Clip, GenerationPlan, clip_fps
 
 SUPERSAMPLE = 2  # the source picture is drawn at twice the frame size so zooming in stays sharp
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -68,52 +69,64 @@ class PreviewEngine:
     name = "preview"
 
     def __init__(
-        self, plan: GenerationPlan, settings: DeforumSettings, assets: RenderAssets = NO_ASSETS, *, captions: bool = True
+        self,
+        plan: GenerationPlan,
+        settings: DeforumSettings,
+        assets: RenderAssets = NO_ASSETS,
+        *,
+        captions: bool = True,
     ) -> None:
         self.plan = plan
         self.captions = captions
         self.warnings: list[str] = []
-        schedules = build_schedules(settings)
-        # The animatic shows the camera at the plan's frame size; Deforum's pixel values are in
-        # the settings' size, so 2D translations are rescaled.
-        self.matrices = _rescale(frame_matrices(schedules), settings, plan)
+        self.path = CameraPath(build_schedules(settings), plan.width, plan.height)
         self.source = start_image(assets, plan.width, plan.height, self.warnings)
-        border = settings.get("border", "replicate")
-        self.border = cv2.BORDER_WRAP if border == "wrap" else cv2.BORDER_REPLICATE
-        down = np.diag([1.0 / SUPERSAMPLE, 1.0 / SUPERSAMPLE, 1.0])
-        self.from_source = down
+        self.border = str(settings.get("border", "replicate"))
+        self.resume: CameraTracker | None = None  # the camera at the next clip's first frame
 
-    def frame_at(self, frame: int) -> np.ndarray:
-        matrix = self.matrices[min(max(frame, 0), self.plan.max_frames - 1)] @ self.from_source
-        return cv2.warpPerspective(
-            self.source, matrix, (self.plan.width, self.plan.height), flags=cv2.INTER_LINEAR, borderMode=self.border
-        )
+    def tracker_at(self, t: float) -> CameraTracker:
+        """The camera moved on from the film's start to time t (from the saved state when it is not
+        past t: a 3D camera costs a pass over every pixel per step)."""
+        if self.resume is not None and self.resume.time <= t:
+            tracker = self.resume.copy()
+        else:
+            tracker = CameraTracker(self.path, self.source, 0.0, None, self.border, supersample=SUPERSAMPLE)
+        tracker.advance(t)
+        return tracker
+
+    def frame_at(self, frame: float) -> np.ndarray:
+        return self.tracker_at(frame).frame()[0]
 
     def continue_from(self, clip: Clip, frames: list[np.ndarray]) -> None:
         """Every preview frame is drawn from the camera alone: nothing carries between clips."""
+
+    def guide(self, clip: Clip) -> list[np.ndarray] | None:
+        return None  # the animatic is the camera itself: its output is what a guide would be
 
     def report(self) -> EngineReport:
         return EngineReport()
 
     def render_clip(self, clip: Clip, on_step: StepCallback | None = None) -> list[np.ndarray]:
-        """The clip's model frames: frame k is at Deforum time start + (k - overlap) * fps_out / fps_model."""
+        """The clip's model frames: frame k shows Deforum time start + (k - overlap) * fps_out / fps_model."""
         plan = self.plan
+        times = model_times(clip.start_frame, clip.overlap, clip.num_frames, plan.fps_out, clip_fps(plan, clip))
+        following = plan.clips[clip.index + 1] if clip.index + 1 < len(plan.clips) else None
+        resume_at = None
+        if following is not None:
+            resume_at = model_times(following.start_frame, following.overlap, 1, plan.fps_out,
+                                    clip_fps(plan, following))[0]  # fmt: skip
+        tracker = self.tracker_at(times[0])
         frames = []
-        for k in range(clip.num_frames):
-            deforum_frame = clip.start_frame + round_half_up((k - clip.overlap) * plan.fps_out / plan.fps_model)
-            image = self.frame_at(deforum_frame)
+        for t in times:
+            if resume_at is not None and tracker.time <= resume_at <= t:
+                tracker.advance(resume_at)
+                self.resume = tracker.copy()
+            tracker.advance(t)
+            image = tracker.frame()[0]
             if self.captions:
                 _caption(image, clip, plan)
             frames.append(image)
         return frames
-
-
-def _rescale(matrices: np.ndarray, settings: DeforumSettings, plan: GenerationPlan) -> np.ndarray:
-    sx, sy = plan.width / settings.width, plan.height / settings.height
-    if settings.animation_mode != "2D" or (sx == 1 and sy == 1):
-        return matrices
-    s = np.diag([sx, sy, 1.0])
-    return s @ matrices @ np.linalg.inv(s)
 
 
 def _caption(image: np.ndarray, clip: Clip, plan: GenerationPlan) -> None:
