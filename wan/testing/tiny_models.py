@@ -1,7 +1,8 @@
 """Tiny random-weight WAN models in the real on-disk layout, for running every path without weights.
 
 `python -m wan make-tiny-models DIR` writes them with diffusers' own `save_pretrained`, so loading
-them exercises the same `from_pretrained` code as a real download. The tokenizer is built locally
+them exercises the same `from_pretrained` code as a real download (and a tiny Depth Anything depth
+model for the 3D camera guide, with transformers'). The tokenizer is built locally
 (a word-level vocabulary): nothing is fetched from a hub.
 """
 
@@ -188,14 +189,56 @@ TINY_MODELS = {
 }
 
 
+TINY_DEPTH = "depth-anything-tiny"
+
+
+def make_tiny_depth(folder: str, seed: int = 0) -> str:
+    """A Depth-Anything-V2-Small-shaped depth model (model_type depth_anything, relative depth) over a
+    4-layer, 32-wide Dinov2 backbone, with the same DPT image processor settings as the real one
+    (ImageNet normalisation, aspect kept, multiples of 14) at a 56-pixel short side instead of 518.
+    The neck and head get PyTorch's default init and the last bias 1, so the prediction is positive
+    and varies over the image (transformers' 0.02 init gives ~1e-8, mostly zero after the ReLU)."""
+    import torch
+    import transformers
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
+
+    backbone = Dinov2Config(
+        hidden_size=32, num_hidden_layers=4, num_attention_heads=2, intermediate_size=64, image_size=56,
+        patch_size=14, out_indices=[1, 2, 3, 4], reshape_hidden_states=False, apply_layernorm=True,
+    )  # fmt: skip
+    config = DepthAnythingConfig(
+        backbone_config=backbone, patch_size=14, reassemble_hidden_size=32, neck_hidden_sizes=[8, 16, 32, 32],
+        fusion_hidden_size=16, head_hidden_size=8, depth_estimation_type="relative",
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    model = DepthAnythingForDepthEstimation(config).eval()
+    for module in [*model.neck.modules(), *model.head.modules()]:
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear)):
+            module.reset_parameters()
+    with torch.no_grad():
+        model.head.conv3.bias.fill_(1.0)
+    # transformers 5 without torchvision names the PIL processor DPTImageProcessorPil; both save as
+    # "DPTImageProcessor", as Depth-Anything-V2-Small-hf's preprocessor_config.json says.
+    processor_class = getattr(transformers, "DPTImageProcessorPil", None) or transformers.DPTImageProcessor
+    processor = processor_class(
+        do_resize=True, size={"height": 56, "width": 56}, keep_aspect_ratio=True, ensure_multiple_of=14,
+        resample=3, do_rescale=True, do_normalize=True, image_mean=[0.485, 0.456, 0.406],
+        image_std=[0.229, 0.224, 0.225], do_pad=False,
+    )  # fmt: skip
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
 def make_tiny_models(root: str) -> dict[str, str]:
-    """Write every tiny WAN model under `root`, and the tiny Qwen models under `root/LLM`;
-    returns name -> folder."""
+    """Write every tiny WAN model under `root`, the tiny Qwen models under `root/LLM` and the tiny
+    depth model under `root/depth`; returns name -> folder."""
     from wan.testing.tiny_qwen import make_tiny_qwen
 
     os.makedirs(root, exist_ok=True)
     written = {name: make(os.path.join(root, name)) for name, make in TINY_MODELS.items()}
-    return {**written, **make_tiny_qwen(root)}
+    depth = {TINY_DEPTH: make_tiny_depth(os.path.join(root, "depth", TINY_DEPTH))}
+    return {**written, **make_tiny_qwen(root), **depth}
 
 
 # diffusers' names -> the original Wan release's, the inverse of diffusers' single-file conversion,
