@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from movement.errors import WanWeaveError
 from ui.app import add_ui_command
 from wan import __version__
+from wan.cli.adherence import add_adherence_command
 from wan.cli.batch import add_batch_commands
 from wan.cli.continuity import add_continuity_commands
 from wan.cli.enhance import add_enhance_command, add_storyboard_command
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_plan_commands(commands)
     add_enhance_command(commands)
     add_continuity_commands(commands)
+    add_adherence_command(commands)
     add_batch_commands(commands)
     add_storyboard_command(commands)
     add_worker_command(commands)
