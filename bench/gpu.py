@@ -18,6 +18,15 @@ achieved TFLOP/s from the analytic count (per pass: 30 layers x (8ND^2 + 4N^2D +
 1.3B the peak of a whole 2-step clip (UMT5-XXL text encoder + transformer + VAE decode) per memory
 profile, and of a 5-clip run with 'low'. Prints one JSON object. Targets (H100): <= 0.75 s per CFG
 step for the 1.3B; 1.3B peak <= 7 GB with 'low'; 5 clips' peak within 5% of one clip's.
+
+    python bench/gpu.py --adherence DIR [--adherence-steps N]   # guided renders of the examples
+
+`--adherence DIR` also renders the 2D and 3D examples with the WAN engine in their default guided
+mode from the models in DIR (`tiny`: tiny random models made on the spot; real weights, e.g.
+Wan2.1-T2V-1.3B and VACE-1.3B with Depth-Anything-V2-Small, are what make the output's figures
+mean something), and reports each render's manifest figures under "adherence": the camera
+adherence of the guide and of the output, the seams of both, the seconds and the mode. With random
+weights the output's figures measure noise; the guide's are exact either way.
 """
 
 from __future__ import annotations
@@ -83,6 +92,7 @@ def ensure_carried() -> None:
         with open(stamp, "w", encoding="utf-8") as fh:
             fh.write(wanted)
     sys.path.insert(0, DEPS)
+
 
 # Official shapes (Wan-AI configs): hidden = heads x 128.
 CONFIGS = {
@@ -248,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-profiles", action="store_true", help="skip the whole-clip peaks per memory profile")
     parser.add_argument("--prepare", action="store_true", help="download the wheels a GPU machine lacks, and stop")
+    parser.add_argument("--adherence", metavar="DIR", help="also render the examples guided from DIR ('tiny': random)")
+    parser.add_argument("--adherence-steps", type=int, default=None, help="denoising steps (default: the model's)")
+    parser.add_argument("--only-adherence", action="store_true", help="skip the step timings")
     args = parser.parse_args(argv)
     if args.prepare:
         return prepare()
@@ -265,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu", "torch": torch.__version__,
               "frames": frames, "width": width, "height": height, "dtype": str(dtype).removeprefix("torch."),
               "models": {}}  # fmt: skip
-    for size in sizes:
+    for size in [] if args.only_adherence else sizes:
         entry = {}
         try:
             latents = latents_for(size, frames, height, width, device, dtype)
@@ -306,8 +319,48 @@ def main(argv: list[str] | None = None) -> int:
         except torch.OutOfMemoryError as exc:
             entry["skipped"] = f"out of memory: {str(exc).splitlines()[0]}"
         result["models"][size] = entry
+    if args.adherence:
+        result["adherence"] = guided_renders(args.adherence, args.adherence_steps, args.smoke)
     print(json.dumps(result))
     return 0
+
+
+def guided_renders(models: str, steps: int | None, smoke: bool) -> dict:
+    """Each example rendered in its default guided mode; the manifest's figures."""
+    import tempfile
+
+    from movement import load_settings, settings_from_mapping
+    from wan.models.discovery import served_models
+    from wan.plan.build import PlanOptions, build_plan
+    from wan.render.request import RenderOptions
+    from wan.render.runner import render
+
+    work = tempfile.mkdtemp(prefix="wan-adherence-")
+    if models == "tiny":
+        from wan.testing.tiny_models import make_tiny_models
+
+        models = os.path.join(work, "models")
+        make_tiny_models(models)
+    out = {}
+    for name in ("greenhouse_2d.txt", "harbor_3d.txt"):
+        settings = load_settings(os.path.join(ROOT, "examples", name))
+        if smoke:  # a few clips at a tiny size: the plumbing, in CI's time
+            data = json.loads(settings.raw_json)
+            data["max_frames"] = 24
+            settings = settings_from_mapping(data, source=settings.source)
+        size = {"width": 64, "height": 64, "max_clip_frames": 13} if smoke else {}
+        plan = build_plan(settings, PlanOptions(available=served_models(models), steps=2 if smoke else steps,
+                                                seed=1, **size))  # fmt: skip
+        began = time.perf_counter()
+        result = render(plan, os.path.join(work, name), RenderOptions(engine="wan", models_dir=models),
+                        log=lambda m: None)  # fmt: skip
+        with open(result.manifest, encoding="utf-8") as fh:
+            manifest = json.load(fh)
+        out[name] = {"mode": plan.mode, "model": plan.model, "size": f"{plan.width}x{plan.height}",
+                     "clips": len(plan.clips), "seconds": round(time.perf_counter() - began, 1),
+                     "depth": manifest.get("depth"), "adherence": manifest["adherence"],
+                     "seams": manifest["seams"], "guide_seams": manifest["guide_seams"]}  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             },
             source=os.path.join(tmp, "bench.txt"),
         )
-        plan = build_plan(settings, PlanOptions(width=width, height=height, steps=args.steps))
+        # One 81-frame clip per prompt (no carried frames), as the overhead was defined.
+        plan = build_plan(settings, PlanOptions(mode="t2v", overlap=0, width=width, height=height, steps=args.steps))
         options = RenderOptions(engine="wan", preset="ultrafast", models_dir=os.path.join(tmp, "models"))
         start = time.perf_counter()
         result = render(plan, os.path.join(tmp, "out"), options, log=lambda m: None)

@@ -72,12 +72,23 @@ class TabHandlers:
                 source = files.latest_deforum_settings(self.config.deforum_roots)
             else:
                 source = S.settings_source(upload, path)
-            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed)
+            choices = S.PlanChoices(model, mode, steps or 0, width or 0, height or 0, joining, *speed,
+                                    available=self._available())  # fmt: skip
             st, plan, settings = files.make_plan(source, choices)
             plot = camera_plot(S.camera_series(settings, plan))
             return st, S.plan_rows(plan), plot, self._summary(plan), source, ERROR_NONE, *CLEARED
         except Exception as exc:  # shown in the page; the app stays usable
             return S.UIState(), [], None, "", path or "", error_text(exc), *CLEARED
+
+    def _available(self) -> tuple[str, ...] | None:
+        """The models the folder serves, for the plan's default mode (None when it cannot be read:
+        the plan then defaults as without a folder, and the summary says why)."""
+        from wan.models.discovery import served_models
+
+        try:
+            return served_models(self.config.models_dir)
+        except OSError:
+            return None
 
     def _summary(self, plan) -> str:
         """The plan's summary and the weights a WAN Render would load for it (a tiny stand-in, a

@@ -52,6 +52,7 @@ class PlanChoices:
     fp8: bool = False
     loras: str = ""  # "path:weight, path:weight"
     distill: str = "none"
+    available: tuple[str, ...] | None = None  # what the models folder serves: a guided model there is the default
 
     def options(self) -> PlanOptions:
         sized = self.width > 0 and self.height > 0
@@ -63,6 +64,7 @@ class PlanChoices:
             height=int(self.height) if sized else None,
             continuity=continuity_from(self.continuity or "standard"),
             acceleration=self.acceleration(),
+            available=self.available,
         )
 
     def acceleration(self) -> Acceleration:

@@ -38,6 +38,30 @@ def test_gpu_benchmark_smoke_runs_on_the_cpu():
     assert smoke["profiles"]["cpu"]["clips_run"] == 5  # the whole-pipeline path ran, five clips
 
 
+def test_gpu_benchmark_renders_the_examples_guided_and_reports_their_figures():
+    import pytest
+
+    pytest.importorskip("diffusers")
+    data = run_bench("gpu.py", "--smoke", "--only-adherence", "--adherence", "tiny")
+    assert data["models"] == {}
+    renders = data["adherence"]
+    assert set(renders) == {"greenhouse_2d.txt", "harbor_3d.txt"}
+    for entry in renders.values():
+        assert entry["mode"] == "vace_guide"  # the tiny VACE model is there: the guided default
+        assert {"output", "guide"} <= set(entry["adherence"]) and entry["guide_seams"]["boundaries"]
+        assert entry["adherence"]["guide"]["clips"] == entry["clips"]
+    assert renders["harbor_3d.txt"]["depth"].endswith("depth-anything-tiny")  # 3D found the depth model
+    assert renders["greenhouse_2d.txt"]["depth"] is None
+
+
+def test_guide_benchmark_prints_speed_and_adherence():
+    data = run_bench("guide.py", "--size", "208x120", "--frames", "5", "--skip-examples")
+    assert data["speed"]["2d_fps"] > 0 and data["speed"]["3d_depth_fps"] > 0
+    for name in ("2d_pan_x", "2d_zoom", "2d_roll"):
+        component = {"2d_pan_x": "x", "2d_zoom": "scale", "2d_roll": "roll"}[name]
+        assert 0.95 <= data["synthetic"][name][component]["gain"] <= 1.05
+
+
 def test_the_flop_count_is_the_issues_566_tflop_per_step():
     import importlib.util
 

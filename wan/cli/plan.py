@@ -34,7 +34,9 @@ def add_plan_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--mode",
         choices=MODES,
-        help="t2v (default), i2v_chain (default with an init image), vace_continue, flf2v_keyframes",
+        help="v2v_guide / vace_guide (the camera as a guide video: the default for 2D/3D settings when a model "
+        "serving one is named or in the models folder), t2v, i2v_chain (default with an init image otherwise), "
+        "vace_continue, flf2v_keyframes",
     )
     g.add_argument(
         "--max-clip-frames", type=int, metavar="N", help="most model frames per clip (4n+1; default: the model's)"
@@ -61,6 +63,8 @@ def add_plan_commands(commands: Any) -> None:
         json_help="print the plan as JSON (a valid plan.json)",
     )
     plan.add_argument("--out", metavar="FILE", help="also write the plan to FILE (edit it, then render it)")
+    plan.add_argument("--models", metavar="DIR", help="WAN models folder: a model serving a guided mode there makes "
+                      "it the default (default: $WAN_WEAVE_MODELS)")  # fmt: skip
     add_plan_options(plan)
 
     rend = commands.add_parser(
@@ -101,8 +105,11 @@ def add_plan_commands(commands: Any) -> None:
 
 def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
     settings = load_settings(args.settings if hasattr(args, "settings") else args.input)
+    from wan.models.discovery import models_dir, served_models
+
     options = PlanOptions(
         **{k: getattr(args, k) for k in PLAN_FLAGS},
+        available=served_models(models_dir(getattr(args, "models", None))),
         lang=args.lang,
         continuity=continuity_from_args(args),
         acceleration=acceleration_from_args(args),

@@ -25,6 +25,8 @@ class EngineReport:
     seconds_loading: float = 0.0
     speed: tuple[str, ...] = ()
     attempts: Mapping[int, tuple[dict, ...]] = field(default_factory=dict)  # per clip: out-of-memory recoveries
+    inputs: Mapping[int, dict] = field(default_factory=dict)  # per clip: what reached the pipeline besides text
+    depth: str | None = None  # the 3D guide's depth model folder, "flat" without one
 
 
 @runtime_checkable
@@ -38,6 +40,10 @@ class Engine(Protocol):
 
     def continue_from(self, clip: Clip, frames: list[np.ndarray]) -> None:
         """The next clip chains from these frames of `clip` (resume hands over frames it reused)."""
+        ...
+
+    def guide(self, clip: Clip) -> list[np.ndarray] | None:
+        """The camera guide the engine gave the model for `clip` (its model frames), None without one."""
         ...
 
     def report(self) -> EngineReport: ...

@@ -3,37 +3,45 @@
 Loads lazily, once per render; the folder comes from discovery (configs, not names). Frames come
 back as uint8 arrays and go straight to the resampler: nothing is re-read from an encoded file.
 
-Modes so far: `t2v` (WanPipeline), `i2v_chain` (WanImageToVideoPipeline: the first clip starts
-from the init image, every later clip from the previous clip's frame just before its start) and
-`vace_continue` (WanVACEPipeline: the previous clip's last `overlap` frames are known frames, mask 0,
-and the rest is generated, mask 1; the first clip starts from the init image when there is one) and
+Modes: `t2v` (WanPipeline), `i2v_chain` (WanImageToVideoPipeline: the first clip starts from the
+init image, every later clip from the previous clip's frame just before its start),
+`vace_continue` (WanVACEPipeline: the carried frames are known frames, mask 0, and the rest is
+generated, mask 1; the first clip starts from the init image when there is one),
 `flf2v_keyframes` (WanImageToVideoPipeline with `last_image`: each clip flies from its first frame,
-an anchor, the previous clip's frame or the init image, to the Guided Images anchor at its end).
-Carried frames are the arrays themselves.
+an anchor, the previous clip's frame or the init image, to the Guided Images anchor at its end,
+its frames spread to land it on time), and the guided modes `v2v_guide` (WanVideoToVideoPipeline)
+and `vace_guide` (WanVACEPipeline) over the Deforum camera's guide (wan/engine/guided.py). In
+`t2v`, `vace_continue` and the guided modes the carried frames are colour-pulled toward the anchor
+and re-imposed as latents at every step (wan/engine/carry.py). Carried frames are the arrays
+themselves.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 
+from movement.settings import DeforumSettings
 from wan.engine.assets import NO_ASSETS, RenderAssets
 from wan.engine.errors import EngineError
 from wan.engine.faults import arm_oom
+from wan.engine.guided import GuideMaker, v2v_strength, vace_scale
 from wan.engine.protocol import EngineReport, StepCallback
 from wan.models.discovery import FoundModel, find_model
 from wan.models.loading import SHARED, LoadKey, PipelineCache, load_pipeline
 from wan.models.speed import apply as apply_acceleration
 from wan.models.stack import HINT as TORCH_HINT
 from wan.models.stack import torch_problem
-from wan.plan.build import Clip, GenerationPlan
+from wan.plan.build import LATENT_MODES, Clip, GenerationPlan, clip_fps
 from wan.plan.negative import negative_prompt
+from wan.plan.plan_json import plan_settings
 from wan.plan.profiles import PROFILES, choose_profile
-from wan.plan.registry import get_model
+from wan.plan.registry import GUIDED_MODES, get_model
 from wan.plan.timeline import model_index
 
-SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
+SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes", "v2v_guide", "vace_guide")
 GRAY = 127
 
 
@@ -83,6 +91,7 @@ class WanEngine:
         weights: str | None = None,
         cache: PipelineCache | None = None,
         allow_lower_resolution: bool = False,
+        settings: DeforumSettings | None = None,
     ):
         if plan.mode not in SUPPORTED_MODES:
             raise EngineError(
@@ -120,8 +129,14 @@ class WanEngine:
                     "flf2v_keyframes needs a first image: an init_images key at frame 0 or an init image",
                     hint='add "0": "first.png" to init_images, or set use_init and init_image',
                 )
-        elif plan.mode == "vace_continue":
+        elif plan.mode in ("vace_continue", *GUIDED_MODES):
             self.init_image = assets.optional_init()
+        self.anchor = assets.anchor  # the colour the carried frames are pulled toward (None: the film's first frame)
+        self.guides: GuideMaker | None = None
+        if plan.mode in GUIDED_MODES:
+            self.guides = GuideMaker(plan, settings if settings is not None else plan_settings(plan), models_root, log)
+        self.inputs: dict[int, dict] = {}  # per clip: what reached the pipeline besides the text
+        self.last_guide: tuple[int, list[np.ndarray]] | None = None
 
     def _load(self):
         try:
@@ -147,6 +162,8 @@ class WanEngine:
             "i2v_chain": "WanImageToVideoPipeline",
             "flf2v_keyframes": "WanImageToVideoPipeline",
             "vace_continue": "WanVACEPipeline",
+            "vace_guide": "WanVACEPipeline",
+            "v2v_guide": "WanVideoToVideoPipeline",
         }.get(self.plan.mode, self.model.pipeline)
         acc = self.plan.acceleration
         key = LoadKey(self.model.path, self.model.files, device, str(dtype), profile, tiling, repr(acc))
@@ -239,7 +256,14 @@ class WanEngine:
             self.vae_tiling = True
 
     def _set_shift(self, pipe) -> None:
-        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
+        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler.
+        Video-to-video noises the guide with `scale_noise`, which diffusers' pipeline is written for
+        (flow-match Euler); the folders' UniPC has none, so that mode runs Euler at the same shift."""
+        if type(pipe).__name__ == "WanVideoToVideoPipeline" and not hasattr(pipe.scheduler, "scale_noise"):
+            from diffusers import FlowMatchEulerDiscreteScheduler
+
+            pipe.scheduler = FlowMatchEulerDiscreteScheduler(shift=self.plan.shift)
+            return
         config = pipe.scheduler.config
         key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
         if key is None:
@@ -259,38 +283,86 @@ class WanEngine:
         choice = choose_profile(spec, free / 2**30, self.plan.width, self.plan.height, frames)
         return choice.profile, choice.vae_tiling, choice.reason
 
-    def known_frames(self, clip: Clip) -> list[np.ndarray]:
-        """VACE continuation: the previous clip's tail (or the init image for the first clip)."""
-        if self.previous is None:
-            return [self.init_image] if self.init_image is not None else []
-        previous, frames = self.previous
-        count = max(1, clip.overlap)
-        return [frames[k] for k in carried_frame_indices(previous, clip, self.plan.fps_out, self.plan.fps_model, count)]
-
     def conditioning_image(self, clip: Clip) -> np.ndarray:
         if self.previous is None:
             return self.init_image
         previous, frames = self.previous
-        return frames[carried_frame_index(previous, clip, self.plan.fps_out, self.plan.fps_model)]
+        return frames[carried_frame_index(previous, clip, self.plan.fps_out, clip_fps(self.plan, previous))]
 
     def continue_from(self, clip: Clip, frames: list[np.ndarray]) -> None:
         self.previous = (clip, frames)
+        if self.anchor is None and frames:
+            self.anchor = frames[min(clip.overlap, len(frames) - 1)]
 
-    def report(self) -> EngineReport:
-        return EngineReport(
-            model_path=self.model.source,
-            profile=self.profile,
-            profile_reason=self.profile_reason,
-            seconds_in_pipeline=self.seconds_in_pipeline,
-            seconds_loading=self.seconds_loading,
-            speed=tuple(self.speed),
-            attempts={k: tuple(v) for k, v in self.attempts.items()},
-        )
+    def carried(self, clip: Clip) -> list[np.ndarray]:
+        """The previous clip's frames at this clip's carried moments, colour-pulled toward the anchor
+        before they condition anything (so drift cannot compound inside the model); [] at the film's
+        start and at a cut (a fresh chain)."""
+        if self.previous is None or clip.start_frame in self.plan.continuity.cuts or not clip.overlap:
+            return []
+        previous, frames = self.previous
+        picks = carried_frame_indices(previous, clip, self.plan.fps_out, clip_fps(self.plan, previous), clip.overlap)
+        known = [frames[k] for k in picks]
+        c = self.plan.continuity
+        if self.anchor is not None and c.color != "none":
+            from wan.media.joins import apply_lut, colour_lut
 
-    def render_clip(self, clip: Clip, on_step: StepCallback | None = None) -> list[np.ndarray]:
+            lut = colour_lut(known[-1], known[-1], self.anchor, c.color, c.color_strength, c.anchor_weight)
+            known = [apply_lut(f, lut) for f in known]
+        return known
+
+    def _carry(self, pipe, clip: Clip, known: list[np.ndarray], record: dict):
+        """The callback that re-imposes the carried frames' latents (None when nothing is carried)."""
+        from wan.engine.carry import LatentCarry, encode, latent_frames
+
+        count = latent_frames(len(known))
+        if self.plan.mode not in LATENT_MODES or not count:
+            return None
+        latents = encode(pipe, known[: 1 + 4 * (count - 1)])
+        carry = LatentCarry(latents, self._steps_run(record), clip.seed + 1)
+        record.update(latent_frames=count, carry=carry)
+        return carry
+
+    def _steps_run(self, record: dict) -> int:
+        if "pipeline_strength" in record:  # video-to-video runs only the last share of the schedule
+            return min(int(self.plan.steps * record["pipeline_strength"]), self.plan.steps)
+        return self.plan.steps
+
+    def _start(self, clip: Clip, known: list[np.ndarray], record: dict) -> tuple[np.ndarray, float]:
+        """The guide's start picture and its Deforum time: the last carried frame, else the previous
+        clip's frame before this one (no overlap), else the init image, else a still of the prompt."""
+        step = self.plan.fps_out / self.plan.fps_model
+        if known:
+            record["start"] = "carried"
+            return known[-1], clip.start_frame - step
+        if self.previous is not None and clip.start_frame not in self.plan.continuity.cuts:
+            record["start"] = "previous frame"
+            return self.conditioning_image(clip), clip.start_frame - step
+        if self.init_image is not None and clip.index == 0:
+            record["start"] = "init image"
+            return self.init_image, float(clip.start_frame)
+        record["start"] = "still from the prompt"
+        return self._still(clip), float(clip.start_frame)
+
+    def _still(self, clip: Clip) -> np.ndarray:
+        """A one-frame generation of the clip's prompt: the picture the camera starts moving."""
+        import torch
+        from PIL import Image
+
+        kwargs = self._text_kwargs(clip, self.pipe)
+        kwargs["generator"] = torch.Generator(device="cpu").manual_seed(clip.seed)
+        if self.plan.mode == "v2v_guide":  # strength 1 re-runs the whole schedule from pure noise
+            gray = Image.new("RGB", (self.plan.width, self.plan.height), (GRAY, GRAY, GRAY))
+            kwargs.update(video=[gray], strength=1.0)
+            kwargs.pop("num_frames")
+        else:
+            kwargs["num_frames"] = 1
+        result = self._call_with_recovery(clip, kwargs)
+        return np.clip(np.asarray(result.frames[0])[0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    def _text_kwargs(self, clip: Clip, pipe) -> dict:
         import torch
 
-        pipe = self.pipe or self._load()
         kwargs = dict(
             prompt=clip.effective_prompt,
             negative_prompt=negative_prompt(clip.negative_prompt, self.plan.model, type(pipe).__name__),
@@ -304,9 +376,64 @@ class WanEngine:
         )
         if self.plan.guidance_2 is not None and getattr(pipe, "transformer_2", None) is not None:
             kwargs["guidance_scale_2"] = self.plan.guidance_2  # the low-noise expert's guidance (Wan 2.2 A14B)
+        return kwargs
+
+    def _guided(self, clip: Clip, kwargs: dict, known: list[np.ndarray], record: dict) -> None:
+        """v2v_guide and vace_guide: the camera guide as the video the model re-diffuses or follows."""
         from PIL import Image
 
-        if self.plan.mode == "i2v_chain":
+        start, t_start = self._start(clip, known, record)
+        guide = self.guides.clip_guide(clip, start, t_start, known)
+        self.last_guide = (clip.index, guide.frames)
+        new = guide.valid[len(known) :]
+        record.update(strength=clip.strength, carried=len(known),
+                      guide_valid=round(float(np.mean([v.mean() for v in new])) if new else 1.0, 4))  # fmt: skip
+        if self.plan.mode == "v2v_guide":
+            # The guide's uncovered edges keep Deforum's border fill (replicate/wrap): video-to-video
+            # needs a picture everywhere, and re-diffusion repaints them as Deforum's loop does.
+            # diffusers runs int(steps * strength) steps: never none, however much is kept.
+            record["pipeline_strength"] = max(v2v_strength(clip.strength), math.ceil(1e6 / self.plan.steps) / 1e6)
+            kwargs.pop("num_frames")
+            kwargs.update(video=[Image.fromarray(f) for f in guide.frames], strength=record["pipeline_strength"])
+            return
+        gray = np.full_like(guide.frames[0], GRAY)
+        video = [np.where(ok[..., None], f, gray) for f, ok in zip(guide.frames, guide.valid)]
+        masks = [0] * len(known) + [255] * (clip.num_frames - len(known))
+        record["conditioning_scale"] = vace_scale(clip.strength)
+        kwargs.update(video=[Image.fromarray(f) for f in video], conditioning_scale=record["conditioning_scale"],
+                      mask=[Image.new("L", (self.plan.width, self.plan.height), m) for m in masks])  # fmt: skip
+        if self.init_image is not None:
+            kwargs["reference_images"] = [Image.fromarray(self.init_image)]
+
+    def report(self) -> EngineReport:
+        return EngineReport(
+            model_path=self.model.source,
+            profile=self.profile,
+            profile_reason=self.profile_reason,
+            seconds_in_pipeline=self.seconds_in_pipeline,
+            seconds_loading=self.seconds_loading,
+            speed=tuple(self.speed),
+            attempts={k: tuple(v) for k, v in self.attempts.items()},
+            inputs=dict(self.inputs),
+            depth=self.guides.depth_source if self.guides else None,
+        )
+
+    def guide(self, clip: Clip) -> list[np.ndarray] | None:
+        if self.last_guide is None or self.last_guide[0] != clip.index:
+            return None
+        return self.last_guide[1]
+
+    def render_clip(self, clip: Clip, on_step: StepCallback | None = None) -> list[np.ndarray]:
+        pipe = self.pipe or self._load()
+        kwargs = self._text_kwargs(clip, pipe)
+        from PIL import Image
+
+        record: dict = {}
+        known = self.carried(clip) if self.plan.mode in LATENT_MODES else []
+        if self.plan.mode in GUIDED_MODES:
+            self._guided(clip, kwargs, known, record)
+            pipe = self.pipe  # a still may have reloaded it after running out of memory
+        elif self.plan.mode == "i2v_chain":
             image = self.conditioning_image(clip)
             kwargs["image"] = Image.fromarray(image)
         elif self.plan.mode == "flf2v_keyframes":
@@ -320,7 +447,7 @@ class WanEngine:
             kwargs["image"] = Image.fromarray(first)
             kwargs["last_image"] = Image.fromarray(last)
         elif self.plan.mode == "vace_continue":
-            known = self.known_frames(clip)
+            known = known or ([self.init_image] if self.previous is None and self.init_image is not None else [])
             if known:
                 blank = np.full((self.plan.height, self.plan.width, 3), GRAY, np.uint8)
                 video = known + [blank] * (clip.num_frames - len(known))
@@ -331,10 +458,15 @@ class WanEngine:
                 # The init image is the film's reference: handed to every clip, it holds the subject
                 # steady across joins (VACE reference_images).
                 kwargs["reference_images"] = [Image.fromarray(self.init_image)]
-        if on_step is not None:
+        carry = self._carry(pipe, clip, known if self.previous is not None else [], record)
+        if on_step is not None or carry is not None:
+            steps_run = self._steps_run(record)
 
             def step_end(pipeline, step, timestep, callback_kwargs):
-                on_step(clip, step + 1, self.plan.steps)
+                if carry is not None:
+                    callback_kwargs = carry(pipeline, step, timestep, callback_kwargs)
+                if on_step is not None:
+                    on_step(clip, step + 1, steps_run)
                 return callback_kwargs
 
             kwargs["callback_on_step_end"] = step_end
@@ -350,5 +482,9 @@ class WanEngine:
                 f"the pipeline returned {frames.shape[0]} frames for clip {clip.index}, asked {clip.num_frames}"
             )
         out = [np.clip(f * 255.0 + 0.5, 0, 255).astype(np.uint8) for f in frames]
-        self.previous = (clip, out)
+        if carry is not None:
+            record.pop("carry")
+            record["injected_sigmas"] = carry.injected
+        self.inputs[clip.index] = record
+        self.continue_from(clip, out)
         return out

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from wan.models.checkpoints import Checkpoint, classify_checkpoint, read_header
 from wan.models.errors import ModelError
-from wan.plan.registry import MODELS, get_model
+from wan.plan.registry import MODELS, get_model, model_names
 
 ENV_MODELS = "WAN_WEAVE_MODELS"
 SIZES = {1536: "1.3b", 3072: "5b", 5120: "14b"}
@@ -335,3 +335,9 @@ def find_model(root: str, model: str, weights: str | None = None) -> FoundModel:
         f"no folder for {model} under {root} (found: {have})",
         hint=f"download {repo} into {os.path.join(root, model)}, or pass --models DIR",
     )
+
+
+def served_models(root: str) -> tuple[str, ...]:
+    """The registry models the folder can run (test models stand in for their family's)."""
+    found = discover(root)
+    return tuple(name for name in model_names() if any(m.serves(name) for m in found))

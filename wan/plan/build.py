@@ -19,13 +19,18 @@ from movement.settings import DeforumSettings
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
 from wan.plan.names import name_from_source
-from wan.plan.registry import DEFAULT_MODEL, MODES, ModelSpec, get_model, model_names
+from wan.plan.registry import DEFAULT_MODEL, GUIDED_MODES, MODES, ModelSpec, get_model, model_names
 from wan.plan.seeds import clip_seeds
 from wan.plan.speed import DISTILL, Acceleration, cache_problem
 from wan.plan.timeline import max_window, model_frames_for, split_span
 
 PLAN_VERSION = 1
-DEFAULT_OVERLAP = {"t2v": 0, "i2v_chain": 1, "vace_continue": 8, "flf2v_keyframes": 0}
+# Carried frames are 4n+1 where they continue in latent space (5 = two latent frames: the VAE packs
+# the first frame alone and then 4 per latent, so the carried frames fill whole latents); I2V
+# carries its one conditioning image, FLF2V flies between keyframes and carries nothing.
+DEFAULT_OVERLAP = {"t2v": 5, "i2v_chain": 1, "vace_continue": 9, "flf2v_keyframes": 0, "v2v_guide": 5, "vace_guide": 5}
+GUIDED_PIPELINES = {"WanPipeline": "WanVideoToVideoPipeline"}  # what a model's guided mode runs (VACE: itself)
+LATENT_MODES = ("t2v", "vace_continue", "v2v_guide", "vace_guide")  # carried frames re-enter as latents
 SIZE_POLICY_NATIVE = "native-area"
 SIZE_POLICY_OVERRIDE = "override"
 
@@ -45,6 +50,7 @@ class PlanOptions:
     lang: str = "en"
     continuity: Continuity | None = None  # how clips are joined (default: the standard preset)
     acceleration: Acceleration | None = None  # speed options (default: the plain path)
+    available: tuple[str, ...] | None = None  # models the models folder serves (None: not looked at)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Clip:
     user_prompt: str | None = None  # a user's edit wins over everything
     enhanced_prompt: str | None = None  # the enhancer's prompt (prompt_enhance/), used when not edited
     prompt_source: str | None = None  # "template", "qwen:<name>", "cache" or "user"
+    model_fps: float | None = None  # this clip's model frame rate when it is not the plan's (FLF2V timing)
 
     @property
     def effective_prompt(self) -> str:
@@ -105,9 +112,29 @@ class GenerationPlan:
         return self.max_frames / self.fps_out
 
 
-def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[str, ModelSpec]:
+def clip_fps(plan: GenerationPlan, clip: Clip) -> float:
+    """The rate of `clip`'s model frames: the plan's, or the clip's own when its frames are spread
+    to land a keyframe on its exact time."""
+    return clip.model_fps if clip.model_fps is not None else plan.fps_model
+
+
+def keyframe_frames(gap: int, fps_out: float, fps_model: float, limit: int) -> tuple[int, float]:
+    """FLF2V: 4n+1 model frames whose last one lands exactly on a keyframe `gap` output frames on,
+    and the rate that spreads them so (the nearest 4n+1 to the model's own rate: within two model
+    frames of it). Rounding up to 4n+1 at the model's rate put the keyframe up to 3 frames late."""
+    n = min(max(1, round(gap * fps_model / fps_out / 4)), (limit - 1) // 4)
+    frames = 4 * n + 1
+    return frames, (frames - 1) * fps_out / gap
+
+
+def resolve_model(mode: str | None, model: str | None, has_init: bool, available: tuple[str, ...] | None = None,
+                  camera: bool = False) -> tuple[str, ModelSpec, str | None]:  # fmt: skip
+    """The mode and model, and why a guided mode was chosen when none was asked for. With a camera
+    (2D or 3D settings), no --mode picks a guided mode when the model asked for serves one, or,
+    without --model, when the models folder holds a model that does."""
     if mode is not None and mode not in MODES:
         raise PlanError(f"unknown mode {mode!r}", hint=f"use one of {', '.join(MODES)}")
+    why = None
     if model is not None:
         spec = get_model(model)
         if spec is None:
@@ -117,8 +144,20 @@ def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[
                 raise PlanError(f"{model!r} is a test folder, not a model to plan for",
                                 hint=f"plan with {' or '.join(served)}: a models folder holding {model} renders it")  # fmt: skip
             raise PlanError(f"unknown model {model!r}", hint=f"use one of {', '.join(model_names())}")
+        guided = next((m for m in GUIDED_MODES if m in spec.modes), None) if camera else None
+        if mode is None and guided:
+            mode, why = guided, f"{spec.label} serves it"
         mode = mode or ("i2v_chain" if has_init and "i2v_chain" in spec.modes else spec.modes[0])
     else:
+        if mode is None and camera and available:
+            for guided in GUIDED_MODES:
+                found = [m for m in available if (g := get_model(m)) is not None and guided in g.modes]
+                if found:
+                    pick = DEFAULT_MODEL[guided] if DEFAULT_MODEL[guided] in found else found[0]
+                    mode, why = guided, f"the models folder holds {pick}"
+                    spec = get_model(pick)
+                    assert spec is not None
+                    return mode, spec, why
         mode = mode or ("i2v_chain" if has_init else "t2v")
         spec = get_model(DEFAULT_MODEL[mode])
         assert spec is not None
@@ -128,7 +167,7 @@ def resolve_model(mode: str | None, model: str | None, has_init: bool) -> tuple[
             f"{spec.label} cannot render mode {mode!r}",
             hint=f"use --mode {' or '.join(spec.modes)}, or --model {' / '.join(able)}",
         )
-    return mode, spec
+    return mode, spec, why
 
 
 def _models_for(mode: str) -> list[ModelSpec]:
@@ -194,9 +233,16 @@ def _keyframe_spans(settings: DeforumSettings, window: int, fps: float) -> list[
 
 
 def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) -> GenerationPlan:
-    mode, spec = resolve_model(options.mode, options.model, bool(settings.init_image))
+    camera = settings.animation_mode in ("2D", "3D")
+    available = options.available
+    if available and options.acceleration:  # a default must not pick what the other flags refuse
+        cache = options.acceleration.cache
+        available = tuple(m for m in available if (g := get_model(m)) is None
+                          or not cache_problem(cache, GUIDED_PIPELINES.get(g.pipeline, g.pipeline)))  # fmt: skip
+    mode, spec, why = resolve_model(options.mode, options.model, bool(settings.init_image), available, camera)
     width, height, policy = plan_size(settings, spec, options.width, options.height)
-    pipeline = "WanVACEPipeline" if mode == "vace_continue" else spec.pipeline
+    pipeline = {"vace_continue": "WanVACEPipeline", "vace_guide": "WanVACEPipeline",
+                "v2v_guide": "WanVideoToVideoPipeline"}.get(mode, spec.pipeline)  # fmt: skip
     problem = cache_problem(options.acceleration.cache, pipeline) if options.acceleration else None
     if problem:
         raise PlanError(f"{problem} ({mode} with {spec.label})", hint="use --step-cache taylorseer, or none")
@@ -217,7 +263,10 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
             f"max clip frames {limit} must be 4n+1 between 5 and {spec.max_frames} for {spec.label}",
             hint=f"use {min(spec.max_frames, max(5, 4 * ((limit - 1) // 4) + 1))}",
         )
-    overlap = options.overlap if options.overlap is not None else DEFAULT_OVERLAP[mode]
+    overlap = options.overlap
+    if overlap is None:  # the mode's default, shrunk to a 4n+1 that leaves short clips room for new frames
+        room = limit - 5
+        overlap = min(DEFAULT_OVERLAP[mode], 4 * ((room - 1) // 4) + 1 if room >= 1 else 0)
     fps_out, fps_model = settings.fps, spec.fps
     window = max_window(limit, fps_out, fps_model, overlap) if 0 <= overlap <= limit - 5 else 0
     if window < 1:
@@ -238,6 +287,10 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
     schedules = build_schedules(settings, keys=keys)
     rates = camera_rates(schedules)
     notes = []
+    if why:
+        notes.append(f"mode {mode}: the {settings.animation_mode} camera reaches the model as a guide video ({why}); "
+                     "--mode t2v describes it in words only")  # fmt: skip
+    cuts = set(options.continuity.cuts) if options.continuity else set()
     if mode == "flf2v_keyframes":
         spans = _keyframe_spans(settings, window, fps_out)
         inside = sorted(r.start_frame for r in prompts.ranges() if not any(a == r.start_frame for a, _ in spans))
@@ -249,7 +302,10 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
     else:
         spans = []
         for r in prompts.ranges():
-            spans += split_span(r.start_frame, r.end_frame, window)
+            # A cut starts a fresh chain: its frame starts a clip that carries nothing over.
+            edges = [r.start_frame, *sorted(c for c in cuts if r.start_frame < c < r.end_frame), r.end_frame]
+            for a, b in zip(edges, edges[1:]):
+                spans += split_span(a, b, window)
     starts = [a for a, _ in spans]
     seeds = clip_seeds(
         settings.seed_behavior,
@@ -262,15 +318,19 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
     strength = schedules["strength_schedule"]
     clips = []
     for i, (a, b) in enumerate(spans):
-        carried = overlap if i else 0
+        carried = overlap if i and a not in cuts else 0
         text = prompts.prompt_at(a)
         segment = describe_range(rates, a, b)
+        num_frames, own_fps = model_frames_for(b - a, fps_out, fps_model, carried), None
+        if mode == "flf2v_keyframes":  # the last model frame is the next keyframe, at its exact time
+            num_frames, own_fps = keyframe_frames(min(b, settings.max_frames - 1) - a, fps_out, fps_model, limit)
         clips.append(
             Clip(
                 index=i,
                 start_frame=a,
                 end_frame=b,
-                num_frames=model_frames_for(b - a, fps_out, fps_model, carried),
+                num_frames=num_frames,
+                model_fps=own_fps,
                 overlap=carried,
                 prompt=text.positive,
                 negative_prompt=text.negative,

@@ -17,7 +17,7 @@ import typing
 from typing import Any
 
 from movement.settings import MIN_FPS, settings_from_text
-from wan.plan.build import PLAN_VERSION, Clip, GenerationPlan
+from wan.plan.build import PLAN_VERSION, Clip, GenerationPlan, clip_fps
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
 from wan.plan.names import name_problem
@@ -53,6 +53,7 @@ _OPTIONAL = {
     "user_prompt": None,
     "enhanced_prompt": None,
     "prompt_source": None,
+    "model_fps": None,
     "notes": [],
     "version": PLAN_VERSION,
     "continuity": {},
@@ -246,7 +247,9 @@ def validate_plan(plan: GenerationPlan, where: str = "plan") -> None:
                 where=at,
                 hint="clips must be contiguous and cover 0..max_frames",
             )
-        needed = model_index(c.end_frame - c.start_frame - 1, plan.fps_out, plan.fps_model, c.overlap) + 1
+        if c.model_fps is not None and not 1 <= c.model_fps <= 1000:
+            raise PlanError(f"model_fps {c.model_fps} must be 1..1000 (or null: the plan's)", where=at)
+        needed = model_index(c.end_frame - c.start_frame - 1, plan.fps_out, clip_fps(plan, c), c.overlap) + 1
         if c.num_frames != frames_4n1(c.num_frames) or c.num_frames < needed or c.num_frames > plan.max_clip_frames:
             raise PlanError(
                 f"num_frames {c.num_frames} must be 4n+1, at least {needed} and at most {plan.max_clip_frames}",

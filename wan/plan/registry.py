@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes")
+MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes", "v2v_guide", "vace_guide")
+GUIDED_MODES = ("vace_guide", "v2v_guide")  # the Deforum camera reaches the model as a guide video
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,13 @@ _I2V, _VACE = "WanImageToVideoPipeline", "WanVACEPipeline"
 # fmt: off
 #  name                    label                     repo id (Wan-AI/...)                pipeline       modes                                fps frames size          max area     mult steps guid shift guid2 boundary
 _TABLE = (
-    ("wan2.1-t2v-1.3b",       "Wan 2.1 T2V 1.3B",       "Wan2.1-T2V-1.3B-Diffusers",        "WanPipeline", ("t2v",),                            16, 81,  _480,         832 * 480,   16, 50, 5.0, 5.0,  None, None),
-    ("wan2.1-t2v-14b",        "Wan 2.1 T2V 14B",        "Wan2.1-T2V-14B-Diffusers",         "WanPipeline", ("t2v",),                            16, 81,  _720,         1280 * 720,  16, 50, 5.0, 5.0,  None, None),
+    ("wan2.1-t2v-1.3b",       "Wan 2.1 T2V 1.3B",       "Wan2.1-T2V-1.3B-Diffusers",        "WanPipeline", ("t2v", "v2v_guide"),               16, 81,  _480,         832 * 480,   16, 50, 5.0, 5.0,  None, None),
+    ("wan2.1-t2v-14b",        "Wan 2.1 T2V 14B",        "Wan2.1-T2V-14B-Diffusers",         "WanPipeline", ("t2v", "v2v_guide"),               16, 81,  _720,         1280 * 720,  16, 50, 5.0, 5.0,  None, None),
     ("wan2.1-i2v-14b-480p",   "Wan 2.1 I2V 14B 480P",   "Wan2.1-I2V-14B-480P-Diffusers",    _I2V,          ("i2v_chain",),                      16, 81,  _480,         832 * 480,   16, 40, 5.0, 3.0,  None, None),
     ("wan2.1-i2v-14b-720p",   "Wan 2.1 I2V 14B 720P",   "Wan2.1-I2V-14B-720P-Diffusers",    _I2V,          ("i2v_chain",),                      16, 81,  _720,         1280 * 720,  16, 40, 5.0, 5.0,  None, None),
     ("wan2.1-flf2v-14b-720p", "Wan 2.1 FLF2V 14B 720P", "Wan2.1-FLF2V-14B-720P-diffusers",  _I2V,          ("flf2v_keyframes",),                16, 81,  _720,         1280 * 720,  16, 50, 5.0, 16.0, None, None),
-    ("wan2.1-vace-1.3b",      "Wan 2.1 VACE 1.3B",      "Wan2.1-VACE-1.3B-diffusers",       _VACE,         ("vace_continue", "t2v"),            16, 81,  _480,         832 * 480,   16, 50, 5.0, 16.0, None, None),
-    ("wan2.1-vace-14b",       "Wan 2.1 VACE 14B",       "Wan2.1-VACE-14B-diffusers",        _VACE,         ("vace_continue", "t2v"),            16, 81,  _720,         1280 * 720,  16, 50, 5.0, 16.0, None, None),
+    ("wan2.1-vace-1.3b",      "Wan 2.1 VACE 1.3B",      "Wan2.1-VACE-1.3B-diffusers",       _VACE,         ("vace_guide", "vace_continue", "t2v"),          16, 81,  _480,         832 * 480,   16, 50, 5.0, 16.0, None, None),
+    ("wan2.1-vace-14b",       "Wan 2.1 VACE 14B",       "Wan2.1-VACE-14B-diffusers",        _VACE,         ("vace_guide", "vace_continue", "t2v"),          16, 81,  _720,         1280 * 720,  16, 50, 5.0, 16.0, None, None),
     ("wan2.2-ti2v-5b",        "Wan 2.2 TI2V 5B",        "Wan2.2-TI2V-5B-Diffusers",         "WanPipeline", ("t2v", "i2v_chain"),                24, 121, (1280, 704),  1280 * 704,  32, 50, 5.0, 5.0,  None, None),
     ("wan2.2-t2v-a14b",       "Wan 2.2 T2V A14B",       "Wan2.2-T2V-A14B-Diffusers",        "WanPipeline", ("t2v",),                            16, 81,  _720,         1280 * 720,  16, 40, 4.0, 12.0, 3.0,  0.875),
     ("wan2.2-i2v-a14b",       "Wan 2.2 I2V A14B",       "Wan2.2-I2V-A14B-Diffusers",        _I2V,          ("i2v_chain",),                      16, 81,  _720,         1280 * 720,  16, 40, 3.5, 5.0,  3.5,  0.9),
@@ -62,6 +63,8 @@ DEFAULT_MODEL = {
     "i2v_chain": "wan2.1-i2v-14b-480p",
     "vace_continue": "wan2.1-vace-1.3b",
     "flf2v_keyframes": "wan2.1-flf2v-14b-720p",
+    "v2v_guide": "wan2.1-t2v-1.3b",
+    "vace_guide": "wan2.1-vace-1.3b",
 }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from wan.engine.protocol import Engine
-from wan.plan.build import Clip, GenerationPlan
+from wan.plan.build import Clip, GenerationPlan, clip_fps
 from wan.render.clip_writer import ClipWriter
 from wan.render.errors import RenderCancelled
 from wan.render.resume import load_frames
@@ -20,9 +20,10 @@ from wan.render.resume import load_frames
 class ClipLoop:
     def __init__(self, plan: GenerationPlan, out_dir: str, engine: Engine, writer: ClipWriter,
                  reuse: dict[int, dict], cancel: threading.Event, progress: Callable[[dict], None] | None,
-                 log) -> None:  # fmt: skip
+                 log, meters=None) -> None:  # fmt: skip
         self.plan, self.out_dir, self.engine, self.writer = plan, out_dir, engine, writer
         self.reuse, self.cancel, self.progress, self.log = reuse, cancel, progress, log
+        self.meters = meters
         self.reused: set[int] = set()
         self.finished = 0
         self.started = self.clip_started = time.perf_counter()
@@ -52,13 +53,19 @@ class ClipLoop:
         if clip.index in self.reused:
             entry = {**self.reuse[clip.index], "reused": True}
         else:
-            attempts = self.engine.report().attempts.get(clip.index, ())
+            report = self.engine.report()
             entry = {"index": clip.index, "frames": len(frames), "seed": clip.seed,
                      "seconds": round(time.perf_counter() - self.clip_started, 3), "file": None,
-                     "peak_memory_mb": peak_memory_mb(), "attempts": list(attempts)}  # fmt: skip
+                     "peak_memory_mb": peak_memory_mb(), "attempts": list(report.attempts.get(clip.index, ()))}  # fmt: skip
+            if clip.index in report.inputs:  # what reached the pipeline: strength mapping, guide, carried latents
+                entry["inputs"] = report.inputs[clip.index]
         self.finished += 1
+        if self.meters is not None:
+            self.meters.add_clip(clip, None if clip.index in self.reused else self.engine.guide(clip), frames)
         self.writer.submit(entry, clip, frames)
-        self.log(f"clip {clip.index + 1}/{len(self.plan.clips)}: {clip.num_frames} frames at {self.plan.fps_model} fps")
+        self.log(
+            f"clip {clip.index + 1}/{len(self.plan.clips)}: {clip.num_frames} frames at {clip_fps(self.plan, clip):g} fps"
+        )
         if self.cancel.is_set():
             raise RenderCancelled(f"cancelled after clip {clip.index}", where=self.out_dir)
         self.clip_started = time.perf_counter()

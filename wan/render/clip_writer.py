@@ -13,7 +13,7 @@ import numpy as np
 
 from wan.engine.faults import should_fail
 from wan.media.video import VideoSpec, write_mp4
-from wan.plan.build import Clip, GenerationPlan
+from wan.plan.build import Clip, GenerationPlan, clip_fps
 from wan.render.errors import RenderError
 from wan.render.files import save_pngs
 from wan.render.manifest import Manifest
@@ -64,7 +64,7 @@ class ClipWriter:
         # Every engine keeps its clips: the UI shows the latest one, and nothing done is lost.
         name = os.path.join("clips", f"clip_{clip.index:03d}.mp4")
         h, w = frames[0].shape[:2]
-        spec = VideoSpec(w, h, self.plan.fps_model, self.options.crf, self.options.preset)
+        spec = VideoSpec(w, h, clip_fps(self.plan, clip), self.options.crf, self.options.preset)
         write_mp4(iter(frames), os.path.join(self.out_dir, name), spec)
         entry["file"] = name
         if self.options.save_frames:

@@ -17,7 +17,8 @@ def make_engine(plan: GenerationPlan, settings: DeforumSettings, assets: RenderA
         from wan.models.discovery import models_dir
 
         return WanEngine(plan, models_dir(options.models_dir), assets, log=log, profile=options.profile,
-                         weights=options.weights, allow_lower_resolution=options.allow_lower_resolution)  # fmt: skip
+                         weights=options.weights, allow_lower_resolution=options.allow_lower_resolution,
+                         settings=settings)  # fmt: skip
     if options.engine == "preview":
         from wan.engine.preview import PreviewEngine
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from wan.plan.build import GenerationPlan
+from wan.plan.build import GenerationPlan, clip_fps
 from wan.plan.timeline import model_index, source_indices
 from wan.render.errors import RenderError
 
@@ -21,7 +21,7 @@ def shared_count(plan: GenerationPlan, index: int) -> int:
     clip = plan.clips[index]
     count = 0
     for o in range(nxt.start_frame - 1, clip.start_frame - 1, -1):
-        j = model_index(o - nxt.start_frame, plan.fps_out, plan.fps_model, nxt.overlap)
+        j = model_index(o - nxt.start_frame, plan.fps_out, clip_fps(plan, nxt), nxt.overlap)
         if not 0 <= j < nxt.overlap:
             break
         count += 1
@@ -45,12 +45,12 @@ def output_frames(
             raise RenderError(f"engine returned {len(frames)} frames for clip {clip.index}, expected {clip.num_frames}")
         if on_clip:
             on_clip(clip, frames)
-        own = [frames[k] for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, plan.fps_model,
-                                                  clip.overlap)]  # fmt: skip
+        fps = clip_fps(plan, clip)
+        own = [frames[k] for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, fps, clip.overlap)]
         if joiner is not None:
             first_held = clip.start_frame - len(held)
             head = [
-                frames[model_index(o - clip.start_frame, plan.fps_out, plan.fps_model, clip.overlap)]
+                frames[model_index(o - clip.start_frame, plan.fps_out, fps, clip.overlap)]
                 for o in range(first_held, clip.start_frame)
             ]
             tail, own = joiner.join(clip.index, clip.start_frame, held, head, own)

@@ -55,7 +55,8 @@ class Manifest:
         self.data["error"] = None if cancelled else f"{type(exc).__name__}: {exc}"
         self.save()
 
-    def done(self, video: str, seconds: float, report: EngineReport, joins: list, seams: dict) -> None:
+    def done(self, video: str, seconds: float, report: EngineReport, joins: list, meters) -> None:
+        measured = meters.report()
         self.data.update(
             profile=report.profile,
             profile_reason=report.profile_reason,
@@ -67,6 +68,9 @@ class Manifest:
             continuity=dataclasses.asdict(self.plan.continuity),
             speed=list(report.speed),
             joins=joins,
-            seams=seams,
+            seams=meters.seams.report(),
+            adherence={"output": measured["output"], "guide": measured["guide"]},
+            guide_seams=measured["guide_seams"],
+            depth=report.depth,
         )
         self.save()

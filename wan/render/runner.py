@@ -16,7 +16,6 @@ from collections.abc import Callable
 
 from wan.engine.assets import RenderAssets, read_assets
 from wan.media.joins import Joiner
-from wan.media.seams import SeamMeter
 from wan.media.video import VideoSpec, metadata_for, write_mp4
 from wan.plan.build import GenerationPlan
 from wan.plan.plan_json import plan_settings, plan_to_json
@@ -26,6 +25,7 @@ from wan.render.engines import make_engine
 from wan.render.files import folder_lock, inside, prepare_folder, remove_leftovers, write_text_atomic
 from wan.render.frames import output_frames
 from wan.render.manifest import Manifest
+from wan.render.meters import FilmMeters
 from wan.render.request import RenderOptions, RenderResult
 from wan.render.resume import reusable_clips
 
@@ -65,14 +65,15 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
     # reaching them, the next run still finds them.
     manifest.record_clips(reuse)
     writer = ClipWriter(out_dir, plan, options, manifest, progress)
-    loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log)
-    joiner, meter = _continuity(plan, assets, log)
+    joiner = _joiner(plan, assets, log)
+    meters = FilmMeters(plan, settings, assets.anchor)
+    loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log, meters)
     video = inside(out_dir, f"{plan.name}.mp4")
     started = time.perf_counter()
     try:
         try:
             write_mp4(
-                output_frames(plan, loop.produce, loop.on_clip, joiner, meter),
+                output_frames(plan, loop.produce, loop.on_clip, joiner, meters),
                 video,
                 VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
                 expected_frames=plan.max_frames,
@@ -86,7 +87,7 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
         manifest.stopped(exc)
         raise
     seconds = time.perf_counter() - started
-    manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meter.report())
+    manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meters)
     return RenderResult(video, plan_path, manifest.path, plan.max_frames, seconds, tuple(warnings))
 
 
@@ -102,10 +103,8 @@ def _reusable(out_dir: str, plan_json: str, resume: bool, log) -> dict[int, dict
     return reuse
 
 
-def _continuity(plan: GenerationPlan, assets: RenderAssets, log) -> tuple[Joiner | None, SeamMeter]:
-    """The joiner (None when continuity is off) and the seam meter, sharing one colour anchor:
-    the continuity anchor image, else the init image, else (None) the film's first frame."""
+def _joiner(plan: GenerationPlan, assets: RenderAssets, log) -> Joiner | None:
+    """The joiner (None when continuity is off). It and the meters share one colour anchor: the
+    continuity anchor image, else the init image, else (None) the film's first frame."""
     c = plan.continuity
-    boundaries = [clip.start_frame for clip in plan.clips[1:]]
-    joiner = None if c.blend == "none" and c.color == "none" else Joiner(c, assets.anchor, log)
-    return joiner, SeamMeter(boundaries, assets.anchor, sample=4)
+    return None if c.blend == "none" and c.color == "none" else Joiner(c, assets.anchor, log)

@@ -17,6 +17,7 @@ from wan.engine.wan_engine import WanEngine
 from wan.media.video import probe, read_frames
 from wan.models.discovery import ModelNotFoundError, classify, discover, find_model
 from wan.plan.build import PlanOptions, build_plan
+from wan.plan.continuity import continuity_from
 from wan.plan.negative import CAMERA_SHAKE, SHOT_CHANGE, WAN_NEGATIVE
 
 pytest.importorskip("diffusers")
@@ -85,7 +86,8 @@ def pipeline_calls(monkeypatch) -> list[dict]:
 
 def tiny_plan(seed: int = 5, frames: int = 24):
     settings = load_settings(EXAMPLES / "harbor_3d.txt")
-    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=seed, max_clip_frames=17))
+    # No carried frames: the pinned slice below is clip 0 of this layout.
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=seed, max_clip_frames=17, overlap=0))
     return plan
 
 
@@ -115,8 +117,13 @@ def test_render_with_the_wan_engine_end_to_end(tiny_models, tmp_path):
     assert (info.frames, info.fps, info.width, info.height) == (240, 24.0, 64, 48)
     assert info.seconds == pytest.approx(10.0, abs=0.05)
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
-    assert manifest["engine"] == "wan" and manifest["model_path"].endswith("wan2.1-t2v-tiny")
-    assert manifest["status"] == "done" and [c["index"] for c in manifest["clips"]] == [0, 1, 2]
+    # The tiny VACE model serves a guided mode: the 3D camera reaches it as a guide, with the tiny depth model.
+    plan = json.loads((tmp_path / "a" / "plan.json").read_text())
+    assert plan["mode"] == "vace_guide" and manifest["model_path"].endswith("wan2.1-vace-tiny")
+    assert manifest["engine"] == "wan" and manifest["depth"].endswith("depth-anything-tiny")
+    assert manifest["status"] == "done" and [c["index"] for c in manifest["clips"]] == list(range(len(plan["clips"])))
+    assert manifest["adherence"]["guide"]["clips"] == len(plan["clips"]) and manifest["guide_seams"]["boundaries"]
+    assert all(c["inputs"]["conditioning_scale"] > 0 for c in manifest["clips"])
     assert manifest["profile"] == "cpu" and "no GPU" in manifest["profile_reason"]
     for entry in manifest["clips"]:
         clip_info = probe(str(tmp_path / "a" / entry["file"]))
@@ -181,7 +188,8 @@ def test_i2v_chain_without_init_image_is_refused(tiny_models, tmp_path):
 
 def test_vace_continuation_knows_the_previous_tail(tiny_models, tmp_path, monkeypatch):
     image, settings, _ = i2v_setup(tmp_path)
-    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=4, mode="vace_continue", overlap=4))
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, seed=4, mode="vace_continue", overlap=4,
+                                            continuity=continuity_from("off")))  # exact carried frames: no colour pull
     engine = WanEngine(plan, str(tiny_models), read_assets(plan, settings), log=lambda m: None)
     assert engine.model.family == "wan2.1-vace"
     calls = pipeline_calls(monkeypatch)

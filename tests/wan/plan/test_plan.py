@@ -95,8 +95,11 @@ def test_defaults():
 
 
 def test_five_second_prompt_at_24fps_is_81_model_frames():
-    plan = build_plan(make_settings(240, 24, {"0": "a", "120": "b"}))
+    plan = build_plan(make_settings(240, 24, {"0": "a", "120": "b"}), PlanOptions(mode="t2v", overlap=0))
     assert [(c.start_frame, c.end_frame, c.num_frames) for c in plan.clips] == [(0, 120, 81), (120, 240, 81)]
+    # Carrying 5 frames leaves 76 new ones per clip: each 5 s prompt takes two clips.
+    carried = build_plan(make_settings(240, 24, {"0": "a", "120": "b"}), PlanOptions(mode="t2v"))
+    assert [c.overlap for c in carried.clips] == [0, 5, 5, 5] and carried.clips[2].start_frame == 120
 
 
 def test_long_spans_split_evenly_within_the_limit():
@@ -148,7 +151,7 @@ def test_random_and_schedule_seeds():
         109,
     )
     s = make_settings(100, 10, {"0": "a", "50": "b"}, seed_behavior="schedule", seed_schedule="0: (5), 50: (99)")
-    assert [c.seed for c in build_plan(s).clips] == [5, 99]
+    assert [c.seed for c in build_plan(s, PlanOptions(mode="t2v", overlap=0)).clips] == [5, 99]
 
 
 def test_size_policy_keeps_aspect_at_native_area():
