@@ -55,4 +55,5 @@ def test_the_summary_names_the_weights_a_render_would_load(tmp_path, tiny_models
     tiny = TabHandlers(UIConfig(str(tiny_models), str(tmp_path)), NoWorker())
     summary = tiny.load(None, str(EXAMPLES / "greenhouse_2d.txt"), False, *choices)[3]
     # The plan names the real model; the folder that would run is the tiny stand-in, and it says so.
-    assert "Render loads wan2.1-t2v-tiny" in summary
+    # The tiny VACE model serves a guided mode: the tab's default plan uses it.
+    assert "vace_guide with wan2.1-vace-1.3b" in summary and "Render loads wan2.1-vace-tiny" in summary

@@ -28,21 +28,24 @@ def encode(pipe, frames: list[np.ndarray]):
 
     vae = pipe.vae
     x = torch.from_numpy(np.stack(frames)).float().div(127.5).sub(1.0).permute(3, 0, 1, 2)[None]
-    x = x.to(device=getattr(vae, "device", "cpu"), dtype=vae.dtype)
+    # The pipeline's execution device, as its own prepare_* steps use: under model offload the VAE
+    # waits on the CPU and its hook moves only the weights to the GPU, not the input.
+    x = x.to(device=pipe._execution_device, dtype=vae.dtype)
     with torch.no_grad():
-        latents = vae.encode(x).latent_dist.mode()
+        latents = vae.encode(x).latent_dist.mode().float()
     mean = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1).to(latents)
     std = torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1).to(latents)
     return (latents - mean) / std
 
 
 class LatentCarry:
-    """A callback_on_step_end that re-imposes `known` (1, z, k, h, w) on the first k latent frames."""
+    """A callback_on_step_end that re-imposes `known` (1, z, k, h, w) on the clip's first k latent
+    frames, which sit after `offset` latents the pipeline puts first (VACE's reference images)."""
 
-    def __init__(self, known, steps: int, seed: int, stop_fraction: float = STOP_FRACTION) -> None:
+    def __init__(self, known, steps: int, seed: int, stop_fraction: float = STOP_FRACTION, offset: int = 0) -> None:
         import torch
 
-        self.known = known
+        self.known, self.offset = known, offset
         generator = torch.Generator(device="cpu").manual_seed(seed)
         self.noise = torch.randn(known.shape, generator=generator, dtype=torch.float32).to(known)
         self.until = steps - max(1, round(steps * stop_fraction)) if steps > 1 else 0
@@ -58,10 +61,16 @@ class LatentCarry:
             return callback_kwargs
         sigma = float(sigmas[index])  # the noise level the next step starts from
         latents = callback_kwargs["latents"]
-        k = self.known.shape[2]
+        if latents.shape[-2:] != self.known.shape[-2:]:  # a recovery lowered the resolution: follow it
+            import torch.nn.functional as F
+
+            size = (self.known.shape[2], *latents.shape[-2:])
+            self.known = F.interpolate(self.known, size=size, mode="trilinear", align_corners=False)
+            self.noise = F.interpolate(self.noise, size=size, mode="nearest")
+        k, r = self.known.shape[2], self.offset
         known = self.known.to(device=latents.device, dtype=latents.dtype)
         noise = self.noise.to(device=latents.device, dtype=latents.dtype)
-        latents[:, :, :k] = (1.0 - sigma) * known + sigma * noise
+        latents[:, :, r : r + k] = (1.0 - sigma) * known + sigma * noise
         callback_kwargs["latents"] = latents
         self.injected.append(round(sigma, 4))
         return callback_kwargs

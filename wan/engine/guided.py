@@ -11,7 +11,7 @@ from movement import build_schedules
 from movement.camera import CameraPath
 from movement.settings import DeforumSettings
 from wan.media.guide import Guide, model_times, render_guide
-from wan.plan.build import Clip, GenerationPlan
+from wan.plan.build import Clip, GenerationPlan, clip_fps
 
 DEFORUM_DEFAULT_STRENGTH = 0.65  # Deforum's strength_schedule default: VACE's default scale (1.0) maps to it
 MIN_DENOISE = 0.05  # a v2v strength of 0 would run no step at all
@@ -30,13 +30,14 @@ def vace_scale(deforum_strength: float) -> float:
 
 
 class GuideMaker:
-    def __init__(self, plan: GenerationPlan, settings: DeforumSettings, models_root: str, log=print) -> None:
+    def __init__(self, plan: GenerationPlan, settings: DeforumSettings, models_root: str, log=print,
+                 warnings: list[str] | None = None) -> None:  # fmt: skip
         self.plan, self.models_root, self.log = plan, models_root, log
         self.path = CameraPath(build_schedules(settings), plan.width, plan.height)
         self.border = str(settings.get("border", "replicate"))
         self.estimator = None
         self.depth_source: str | None = None  # the depth model's folder, "flat" without one, None in 2D
-        self.warnings: list[str] = []
+        self.warnings: list[str] = warnings if warnings is not None else []  # the engine's: they reach the manifest
 
     def depth(self, image: np.ndarray) -> np.ndarray | None:
         if self.path.mode != "3D":
@@ -60,7 +61,8 @@ class GuideMaker:
     def clip_guide(self, clip: Clip, start: np.ndarray, t_start: float, carried: list[np.ndarray]) -> Guide:
         """The clip's guide: its carried frames as they are, then the camera from `start` (at
         Deforum time t_start) over the clip's remaining model frames."""
-        times = model_times(clip.start_frame, clip.overlap, clip.num_frames, self.plan.fps_out, self.plan.fps_model)
+        fps = clip_fps(self.plan, clip)
+        times = model_times(clip.start_frame, clip.overlap, clip.num_frames, self.plan.fps_out, fps)
         moved = render_guide(self.path, start, t_start, times[len(carried) :], self.depth(start), self.border)
         full = np.ones((self.plan.height, self.plan.width), bool)
         return Guide([*carried, *moved.frames], [full] * len(carried) + moved.valid)

@@ -134,7 +134,8 @@ class WanEngine:
         self.anchor = assets.anchor  # the colour the carried frames are pulled toward (None: the film's first frame)
         self.guides: GuideMaker | None = None
         if plan.mode in GUIDED_MODES:
-            self.guides = GuideMaker(plan, settings if settings is not None else plan_settings(plan), models_root, log)
+            self.guides = GuideMaker(plan, settings if settings is not None else plan_settings(plan), models_root, log,
+                                     warnings=self.warnings)  # fmt: skip
         self.inputs: dict[int, dict] = {}  # per clip: what reached the pipeline besides the text
         self.last_guide: tuple[int, list[np.ndarray]] | None = None
 
@@ -256,14 +257,7 @@ class WanEngine:
             self.vae_tiling = True
 
     def _set_shift(self, pipe) -> None:
-        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler.
-        Video-to-video noises the guide with `scale_noise`, which diffusers' pipeline is written for
-        (flow-match Euler); the folders' UniPC has none, so that mode runs Euler at the same shift."""
-        if type(pipe).__name__ == "WanVideoToVideoPipeline" and not hasattr(pipe.scheduler, "scale_noise"):
-            from diffusers import FlowMatchEulerDiscreteScheduler
-
-            pipe.scheduler = FlowMatchEulerDiscreteScheduler(shift=self.plan.shift)
-            return
+        """The plan's flow shift (the family's default or --shift) on the folder's own scheduler."""
         config = pipe.scheduler.config
         key = "flow_shift" if "flow_shift" in config else "shift" if "shift" in config else None
         if key is None:
@@ -311,15 +305,16 @@ class WanEngine:
             known = [apply_lut(f, lut) for f in known]
         return known
 
-    def _carry(self, pipe, clip: Clip, known: list[np.ndarray], record: dict):
-        """The callback that re-imposes the carried frames' latents (None when nothing is carried)."""
+    def _carry(self, pipe, clip: Clip, known: list[np.ndarray], record: dict, offset: int = 0):
+        """The callback that re-imposes the carried frames' latents (None when nothing is carried);
+        `offset` latents come first in the pipeline's latents (VACE puts its reference images there)."""
         from wan.engine.carry import LatentCarry, encode, latent_frames
 
         count = latent_frames(len(known))
         if self.plan.mode not in LATENT_MODES or not count:
             return None
         latents = encode(pipe, known[: 1 + 4 * (count - 1)])
-        carry = LatentCarry(latents, self._steps_run(record), clip.seed + 1)
+        carry = LatentCarry(latents, self._steps_run(record), clip.seed + 1, offset=offset)
         record.update(latent_frames=count, carry=carry)
         return carry
 
@@ -328,29 +323,39 @@ class WanEngine:
             return min(int(self.plan.steps * record["pipeline_strength"]), self.plan.steps)
         return self.plan.steps
 
-    def _start(self, clip: Clip, known: list[np.ndarray], record: dict) -> tuple[np.ndarray, float]:
+    def _start(self, clip: Clip, known: list[np.ndarray], record: dict, on_step) -> tuple[np.ndarray, float]:
         """The guide's start picture and its Deforum time: the last carried frame, else the previous
-        clip's frame before this one (no overlap), else the init image, else a still of the prompt."""
-        step = self.plan.fps_out / self.plan.fps_model
-        if known:
-            record["start"] = "carried"
-            return known[-1], clip.start_frame - step
+        clip's frame before this one (no overlap), else the init image, else a still of the prompt.
+        A carried frame's time is the moment it shows in its own clip (up to half a model frame off
+        the time just before this clip starts)."""
         if self.previous is not None and clip.start_frame not in self.plan.continuity.cuts:
-            record["start"] = "previous frame"
-            return self.conditioning_image(clip), clip.start_frame - step
+            previous, frames = self.previous
+            fps = clip_fps(self.plan, previous)
+            k = carried_frame_indices(previous, clip, self.plan.fps_out, fps, max(1, len(known)))[-1]
+            record["start"] = "carried" if known else "previous frame"
+            return frames[k] if not known else known[-1], previous.start_frame + (k - previous.overlap) * (
+                self.plan.fps_out / fps
+            )
         if self.init_image is not None and clip.index == 0:
             record["start"] = "init image"
             return self.init_image, float(clip.start_frame)
         record["start"] = "still from the prompt"
-        return self._still(clip), float(clip.start_frame)
+        return self._still(clip, on_step), float(clip.start_frame)
 
-    def _still(self, clip: Clip) -> np.ndarray:
+    def _still(self, clip: Clip, on_step) -> np.ndarray:
         """A one-frame generation of the clip's prompt: the picture the camera starts moving."""
         import torch
         from PIL import Image
 
         kwargs = self._text_kwargs(clip, self.pipe)
         kwargs["generator"] = torch.Generator(device="cpu").manual_seed(clip.seed)
+        if on_step is not None:  # a cancel is honoured between the still's steps too
+
+            def still_step(pipeline, step, timestep, callback_kwargs):
+                on_step(clip, 0, self.plan.steps)
+                return callback_kwargs
+
+            kwargs["callback_on_step_end"] = still_step
         if self.plan.mode == "v2v_guide":  # strength 1 re-runs the whole schedule from pure noise
             gray = Image.new("RGB", (self.plan.width, self.plan.height), (GRAY, GRAY, GRAY))
             kwargs.update(video=[gray], strength=1.0)
@@ -358,7 +363,12 @@ class WanEngine:
         else:
             kwargs["num_frames"] = 1
         result = self._call_with_recovery(clip, kwargs)
-        return np.clip(np.asarray(result.frames[0])[0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        still = np.clip(np.asarray(result.frames[0])[0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        if still.shape[:2] != (self.plan.height, self.plan.width):  # a lower resolution after running out of memory
+            import cv2
+
+            still = cv2.resize(still, (self.plan.width, self.plan.height), interpolation=cv2.INTER_CUBIC)
+        return still
 
     def _text_kwargs(self, clip: Clip, pipe) -> dict:
         import torch
@@ -378,11 +388,11 @@ class WanEngine:
             kwargs["guidance_scale_2"] = self.plan.guidance_2  # the low-noise expert's guidance (Wan 2.2 A14B)
         return kwargs
 
-    def _guided(self, clip: Clip, kwargs: dict, known: list[np.ndarray], record: dict) -> None:
+    def _guided(self, clip: Clip, kwargs: dict, known: list[np.ndarray], record: dict, on_step) -> None:
         """v2v_guide and vace_guide: the camera guide as the video the model re-diffuses or follows."""
         from PIL import Image
 
-        start, t_start = self._start(clip, known, record)
+        start, t_start = self._start(clip, known, record, on_step)
         guide = self.guides.clip_guide(clip, start, t_start, known)
         self.last_guide = (clip.index, guide.frames)
         new = guide.valid[len(known) :]
@@ -424,15 +434,15 @@ class WanEngine:
         return self.last_guide[1]
 
     def render_clip(self, clip: Clip, on_step: StepCallback | None = None) -> list[np.ndarray]:
-        pipe = self.pipe or self._load()
-        kwargs = self._text_kwargs(clip, pipe)
+        # No local reference to the pipeline until the still (guided modes) is made: out of memory
+        # there, the recovery must be able to free it.
+        kwargs = self._text_kwargs(clip, self.pipe or self._load())
         from PIL import Image
 
         record: dict = {}
         known = self.carried(clip) if self.plan.mode in LATENT_MODES else []
         if self.plan.mode in GUIDED_MODES:
-            self._guided(clip, kwargs, known, record)
-            pipe = self.pipe  # a still may have reloaded it after running out of memory
+            self._guided(clip, kwargs, known, record, on_step)
         elif self.plan.mode == "i2v_chain":
             image = self.conditioning_image(clip)
             kwargs["image"] = Image.fromarray(image)
@@ -458,7 +468,9 @@ class WanEngine:
                 # The init image is the film's reference: handed to every clip, it holds the subject
                 # steady across joins (VACE reference_images).
                 kwargs["reference_images"] = [Image.fromarray(self.init_image)]
-        carry = self._carry(pipe, clip, known if self.previous is not None else [], record)
+        pipe = self.pipe
+        references = len(kwargs.get("reference_images") or [])
+        carry = self._carry(pipe, clip, known if self.previous is not None else [], record, offset=references)
         if on_step is not None or carry is not None:
             steps_run = self._steps_run(record)
 

@@ -122,6 +122,7 @@ def keyframe_frames(gap: int, fps_out: float, fps_model: float, limit: int) -> t
     """FLF2V: 4n+1 model frames whose last one lands exactly on a keyframe `gap` output frames on,
     and the rate that spreads them so (the nearest 4n+1 to the model's own rate: within two model
     frames of it). Rounding up to 4n+1 at the model's rate put the keyframe up to 3 frames late."""
+    gap = max(gap, 1)  # a one-frame film: its keyframe is its only frame
     n = min(max(1, round(gap * fps_model / fps_out / 4)), (limit - 1) // 4)
     frames = 4 * n + 1
     return frames, (frames - 1) * fps_out / gap
@@ -147,7 +148,8 @@ def resolve_model(mode: str | None, model: str | None, has_init: bool, available
         guided = next((m for m in GUIDED_MODES if m in spec.modes), None) if camera else None
         if mode is None and guided:
             mode, why = guided, f"{spec.label} serves it"
-        mode = mode or ("i2v_chain" if has_init and "i2v_chain" in spec.modes else spec.modes[0])
+        unguided = [m for m in spec.modes if m not in GUIDED_MODES] or list(spec.modes)
+        mode = mode or ("i2v_chain" if has_init and "i2v_chain" in spec.modes else unguided[0])
     else:
         if mode is None and camera and available:
             for guided in GUIDED_MODES:

@@ -55,7 +55,7 @@ class Manifest:
         self.data["error"] = None if cancelled else f"{type(exc).__name__}: {exc}"
         self.save()
 
-    def done(self, video: str, seconds: float, report: EngineReport, joins: list, meters) -> None:
+    def done(self, video: str, seconds: float, report: EngineReport, joins: list, meters, warnings: list[str]) -> None:
         measured = meters.report()
         self.data.update(
             profile=report.profile,
@@ -72,5 +72,6 @@ class Manifest:
             adherence={"output": measured["output"], "guide": measured["guide"]},
             guide_seams=measured["guide_seams"],
             depth=report.depth,
+            warnings=list(warnings),
         )
         self.save()

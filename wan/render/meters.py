@@ -30,7 +30,8 @@ class FilmMeters:
         self.path = CameraPath(build_schedules(settings, keys=keys), plan.width, plan.height)
         boundaries = [clip.start_frame for clip in plan.clips[1:]]
         self.seams = SeamMeter(boundaries, anchor, sample=SEAM_SAMPLE)
-        self.output = AdherenceMeter(self.path.steps(), plan.width, plan.height)
+        # A cut is no step of the camera: the output's step into a cut frame is not measured.
+        self.output = AdherenceMeter(self.path.steps(), plan.width, plan.height, skip=plan.continuity.cuts)
         self.guide_steps: dict[int, np.ndarray] = {}
         self.guide = AdherenceMeter(self.guide_steps.__getitem__, plan.width, plan.height)
         self.guide_seams = SeamMeter(boundaries, anchor, sample=SEAM_SAMPLE)

@@ -53,6 +53,7 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
     assets = assets if assets is not None else read_assets(plan, settings, options.inputs_root)
     engine = make_engine(plan, settings, assets, options, log)
     warnings = [*engine.warnings, *([assets.soundtrack_warning] if assets.soundtrack_warning else [])]
+    known = len(engine.warnings)  # an engine may find more on the way (no depth model for a 3D guide)
     for w in warnings:
         log(f"warning: {w}")
     plan_json = plan_to_json(plan)
@@ -87,7 +88,8 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
         manifest.stopped(exc)
         raise
     seconds = time.perf_counter() - started
-    manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meters)
+    warnings += engine.warnings[known:]
+    manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meters, warnings)
     return RenderResult(video, plan_path, manifest.path, plan.max_frames, seconds, tuple(warnings))
 
 

@@ -154,10 +154,39 @@ def test_carried_frames_are_pulled_toward_the_anchor_before_they_condition(tiny_
     plan = build_plan(s, PlanOptions(mode="t2v", width=W, height=H, steps=2, max_clip_frames=13))  # standard joins
     anchor = np.full((H, W, 3), 120, np.uint8)
     eng = WanEngine(plan, str(tiny_models), RenderAssets(anchor=anchor), settings=s, log=lambda m: None)
-    drifted = [np.clip(np.full((H, W, 3), 120) + [40, 10, -30], 0, 255).astype(np.uint8) for _ in range(13)]
+    drifted = [np.clip(np.full((H, W, 3), 120) + np.array([40, 10, -30]), 0, 255).astype(np.uint8) for _ in range(13)]
     eng.continue_from(plan.clips[0], drifted)
     carried = eng.carried(plan.clips[1])
     assert len(carried) == 5
     before = np.abs(drifted[0].astype(int) - anchor).mean()
     after = np.abs(carried[0].astype(int) - anchor).mean()
     assert after < 0.9 * before  # pulled by the standard preset's anchor weight, not left as made
+
+
+def test_with_a_reference_image_the_carried_latents_skip_vaces_reference_slot(tiny_models, tmp_path, monkeypatch):
+    """VACE puts its reference image's latent first and drops it at the end: the carried latents
+    belong after it, and the reference slot is the pipeline's own."""
+    from wan.engine.assets import read_assets
+
+    image = np.full((H, W, 3), 90, np.uint8)
+    cv2.imwrite(str(tmp_path / "init.png"), image)
+    s = settings(use_init=True, init_image=str(tmp_path / "init.png"))
+    plan = plan_of(s, "vace_guide")
+    eng = WanEngine(plan, str(tiny_models), read_assets(plan, s), settings=s, log=lambda m: None)
+    eng.render_clip(plan.clips[0])
+    seen = []
+    real = LatentCarry.__call__
+
+    def recording(self, pipe, step, timestep, callback_kwargs):
+        before = callback_kwargs["latents"].clone()
+        out = real(self, pipe, step, timestep, callback_kwargs)
+        seen.append((step, before, out["latents"].clone(), self))
+        return out
+
+    monkeypatch.setattr(LatentCarry, "__call__", recording)
+    eng.render_clip(plan.clips[1])
+    step, before, after, carry = seen[0]
+    assert carry.offset == 1 and carry.known.shape[2] == 2
+    torch.testing.assert_close(after[:, :, 0], before[:, :, 0])  # the reference image's slot: untouched
+    sigma = float(eng.pipe.scheduler.sigmas[step + 1])
+    torch.testing.assert_close(after[:, :, 1:3], (1 - sigma) * carry.known + sigma * carry.noise)
