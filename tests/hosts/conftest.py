@@ -3,6 +3,7 @@ its generation worker runs in WAN_WEAVE_WORKER_PYTHON (.venv: torch, diffusers).
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -41,17 +42,21 @@ def app(tmp_path_factory):
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):  # the page first, then the API, which is mounted right after
+    # The page first, then the API, mounted right after. With credentials: the auth middleware
+    # answers 401 to everything, mounted or not, so only a 200 says the routes are there.
+    token = base64.b64encode(":".join(API_AUTH).encode()).decode()
+    ready = urllib.request.Request(url + "/wan-weave/v1/models", headers={"Authorization": f"Basic {token}"})
+    for _ in range(240):
         try:
-            urllib.request.urlopen(url + "/wan-weave/v1/models", timeout=1)
+            urllib.request.urlopen(ready, timeout=2)
             break
-        except urllib.error.HTTPError as exc:
-            if exc.code == 401:
-                break
+        except urllib.error.HTTPError:
             time.sleep(0.5)
         except OSError:
             assert proc.poll() is None, Path(log.name).read_text()
             time.sleep(0.5)
+    else:
+        raise AssertionError(f"the app's API did not come up: {Path(log.name).read_text()[-2000:]}")
     yield url, out
     proc.terminate()
     proc.wait(timeout=30)

@@ -47,7 +47,9 @@ def load(page, settings: Path, width=64, height=48, steps=2) -> None:
     for elem, value in (("width", width), ("height", height), ("steps", steps)):
         page.fill(f"#wan_weave_{elem} input", str(value))
         page.keyboard.press("Enter")
-    page.wait_for_function(f"document.querySelector('#wan_weave_summary').innerText.includes('{width}x{height}')")
+    # Each field re-plans on its own event: wait for the last one's result, not an earlier one's.
+    page.wait_for_function(f"document.querySelector('#wan_weave_summary').innerText.includes('{width}x{height}') && "
+                           f"document.querySelector('#wan_weave_summary').innerText.includes(' {steps} steps')")  # fmt: skip
 
 
 def wait_for_progress(page, text: str, timeout: int = 180_000) -> None:
