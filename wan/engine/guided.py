@@ -5,6 +5,8 @@ the mode's strength mapping and the guide's share of valid pixels."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from movement import build_schedules
@@ -13,6 +15,7 @@ from movement.settings import DeforumSettings
 from wan.media.guide import Guide, model_times, render_guide
 from wan.plan.build import Clip, GenerationPlan, clip_fps
 
+GRAY = 127  # VACE's "no content"
 DEFORUM_DEFAULT_STRENGTH = 0.65  # Deforum's strength_schedule default: VACE's default scale (1.0) maps to it
 MIN_DENOISE = 0.05  # a v2v strength of 0 would run no step at all
 
@@ -66,3 +69,28 @@ class GuideMaker:
         moved = render_guide(self.path, start, t_start, times[len(carried) :], self.depth(start), self.border)
         full = np.ones((self.plan.height, self.plan.width), bool)
         return Guide([*carried, *moved.frames], [full] * len(carried) + moved.valid)
+
+
+def guided_inputs(plan: GenerationPlan, clip: Clip, guide: Guide, carried: int, init_image: np.ndarray | None,
+                  record: dict) -> dict:  # fmt: skip
+    """The pipeline arguments the guide becomes, and in `record` what reached it (for the manifest)."""
+    from PIL import Image
+
+    new = guide.valid[carried:]
+    record.update(strength=clip.strength, carried=carried,
+                  guide_valid=round(float(np.mean([v.mean() for v in new])) if new else 1.0, 4))  # fmt: skip
+    if plan.mode == "v2v_guide":
+        # The guide's uncovered edges keep Deforum's border fill (replicate/wrap): video-to-video
+        # needs a picture everywhere, and re-diffusion repaints them as Deforum's loop does.
+        # diffusers runs int(steps * strength) steps: never none, however much is kept.
+        record["pipeline_strength"] = max(v2v_strength(clip.strength), math.ceil(1e6 / plan.steps) / 1e6)
+        return {"video": [Image.fromarray(f) for f in guide.frames], "strength": record["pipeline_strength"]}
+    gray = np.full_like(guide.frames[0], GRAY)
+    video = [np.where(ok[..., None], f, gray) for f, ok in zip(guide.frames, guide.valid)]
+    masks = [0] * carried + [255] * (clip.num_frames - carried)
+    record["conditioning_scale"] = vace_scale(clip.strength)
+    out = {"video": [Image.fromarray(f) for f in video], "conditioning_scale": record["conditioning_scale"],
+           "mask": [Image.new("L", (plan.width, plan.height), m) for m in masks]}  # fmt: skip
+    if init_image is not None:
+        out["reference_images"] = [Image.fromarray(init_image)]
+    return out

@@ -18,7 +18,6 @@ themselves.
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -27,7 +26,7 @@ from movement.settings import DeforumSettings
 from wan.engine.assets import NO_ASSETS, RenderAssets
 from wan.engine.errors import EngineError
 from wan.engine.faults import arm_oom
-from wan.engine.guided import GuideMaker, v2v_strength, vace_scale
+from wan.engine.guided import GRAY, GuideMaker, guided_inputs
 from wan.engine.protocol import EngineReport, StepCallback
 from wan.models.discovery import FoundModel, find_model
 from wan.models.loading import SHARED, LoadKey, PipelineCache, load_pipeline
@@ -42,7 +41,6 @@ from wan.plan.registry import GUIDED_MODES, get_model
 from wan.plan.timeline import model_index
 
 SUPPORTED_MODES = ("t2v", "i2v_chain", "vace_continue", "flf2v_keyframes", "v2v_guide", "vace_guide")
-GRAY = 127
 
 
 def _place(pipe, torch, profile: str, tiling: bool, onload: str = "cuda") -> None:
@@ -390,30 +388,12 @@ class WanEngine:
 
     def _guided(self, clip: Clip, kwargs: dict, known: list[np.ndarray], record: dict, on_step) -> None:
         """v2v_guide and vace_guide: the camera guide as the video the model re-diffuses or follows."""
-        from PIL import Image
-
         start, t_start = self._start(clip, known, record, on_step)
         guide = self.guides.clip_guide(clip, start, t_start, known)
         self.last_guide = (clip.index, guide.frames)
-        new = guide.valid[len(known) :]
-        record.update(strength=clip.strength, carried=len(known),
-                      guide_valid=round(float(np.mean([v.mean() for v in new])) if new else 1.0, 4))  # fmt: skip
+        kwargs.update(guided_inputs(self.plan, clip, guide, len(known), self.init_image, record))
         if self.plan.mode == "v2v_guide":
-            # The guide's uncovered edges keep Deforum's border fill (replicate/wrap): video-to-video
-            # needs a picture everywhere, and re-diffusion repaints them as Deforum's loop does.
-            # diffusers runs int(steps * strength) steps: never none, however much is kept.
-            record["pipeline_strength"] = max(v2v_strength(clip.strength), math.ceil(1e6 / self.plan.steps) / 1e6)
-            kwargs.pop("num_frames")
-            kwargs.update(video=[Image.fromarray(f) for f in guide.frames], strength=record["pipeline_strength"])
-            return
-        gray = np.full_like(guide.frames[0], GRAY)
-        video = [np.where(ok[..., None], f, gray) for f, ok in zip(guide.frames, guide.valid)]
-        masks = [0] * len(known) + [255] * (clip.num_frames - len(known))
-        record["conditioning_scale"] = vace_scale(clip.strength)
-        kwargs.update(video=[Image.fromarray(f) for f in video], conditioning_scale=record["conditioning_scale"],
-                      mask=[Image.new("L", (self.plan.width, self.plan.height), m) for m in masks])  # fmt: skip
-        if self.init_image is not None:
-            kwargs["reference_images"] = [Image.fromarray(self.init_image)]
+            kwargs.pop("num_frames")  # video-to-video takes its length from the video
 
     def report(self) -> EngineReport:
         return EngineReport(

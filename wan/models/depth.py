@@ -32,14 +32,13 @@ DepthEstimator.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
 from wan.models.checkpoints import read_header
-from wan.models.discovery import ModelNotFoundError
+from wan.models.discovery import ModelNotFoundError, read_json
 from wan.models.errors import ModelError
 
 DEPTH_REPO = "depth-anything/Depth-Anything-V2-Small-hf"
@@ -75,15 +74,6 @@ class DepthModel:
     problem: str | None = None  # why it cannot load (an interrupted download)
 
 
-def _read_json(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def orientation_of(config: dict) -> str:
     """DISPARITY when the model's output grows toward the camera, DEPTH when it grows away."""
     model_type = str(config.get("model_type", ""))
@@ -111,7 +101,7 @@ def _problem(folder: str) -> str | None:
 
 def classify_depth(folder: str) -> DepthModel | None:
     """The depth model in `folder`, or None if it holds none."""
-    config = _read_json(os.path.join(folder, "config.json"))
+    config = read_json(os.path.join(folder, "config.json"))
     if not config:
         return None
     model_type = str(config.get("model_type", ""))

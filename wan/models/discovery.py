@@ -73,7 +73,8 @@ class FoundModel:
         return model == self.name
 
 
-def _read_json(path: str) -> dict | None:
+def read_json(path: str) -> dict | None:
+    """A JSON object from a file; None when it is missing, unreadable or not an object."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -84,13 +85,13 @@ def _read_json(path: str) -> dict | None:
 
 def classify(folder: str) -> FoundModel | None:
     """The family and size of a diffusers WAN folder, or None if it is not one."""
-    index = _read_json(os.path.join(folder, "model_index.json"))
+    index = read_json(os.path.join(folder, "model_index.json"))
     if not index:
         return None
     pipeline = str(index.get("_class_name", ""))
     if not pipeline.startswith("Wan"):
         return None
-    config = _read_json(os.path.join(folder, "transformer", "config.json")) or {}
+    config = read_json(os.path.join(folder, "transformer", "config.json")) or {}
     hidden = int(config.get("num_attention_heads", 0)) * int(config.get("attention_head_dim", 0))
     size = SIZES.get(hidden, TINY)
     two_experts = "transformer_2" in index and index.get("transformer_2") not in (None, [None, None])
@@ -152,7 +153,7 @@ def incomplete(folder: str, index: dict) -> str | None:
 def _damaged_weights(path: str) -> str | None:
     name = os.path.basename(path)
     if name.endswith(".safetensors.index.json"):
-        index = _read_json(path) or {}
+        index = read_json(path) or {}
         absent = sorted({f for f in (index.get("weight_map") or {}).values()
                          if not os.path.isfile(os.path.join(os.path.dirname(path), str(f)))})  # fmt: skip
         return f"{absent[0]} (listed in {name}) missing" if absent else None

@@ -13,8 +13,8 @@ from movement import build_schedules, settings_from_mapping
 from movement.camera import CameraPath
 from tests.spy import spy
 from wan.engine.carry import LatentCarry, encode
-from wan.engine.guided import v2v_strength, vace_scale
-from wan.engine.wan_engine import GRAY, WanEngine
+from wan.engine.guided import GRAY, v2v_strength, vace_scale
+from wan.engine.wan_engine import WanEngine
 from wan.media.guide import model_times
 from wan.plan.build import PlanOptions, build_plan
 from wan.plan.continuity import continuity_from
