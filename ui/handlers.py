@@ -63,6 +63,7 @@ def escape(text: str) -> str:
 class TabHandlers:
     def __init__(self, config: UIConfig, worker: WorkerClient) -> None:
         self.config, self.worker = config, worker
+        self._cancelling = threading.Event()
 
     # Loading: (state, table rows, camera plot, summary, path, error) and, cleared, the previous
     # file's (progress, latest clip, video, output folder): they belong to another film.
@@ -132,8 +133,14 @@ class TabHandlers:
     def render(self, st, rows, engine, profile, enhancer):
         yield from self.run("render", st, rows, engine, profile, enhancer)
 
-    def cancel(self) -> str:
-        return "cancelling after the current step..." if self.worker.cancel() else "nothing to cancel"
+    def cancel(self):
+        """Asks the running job to stop. Its own stream then says "cancelling..." and, last,
+        "cancelled": written here, the line could reach the page after the stream's last one (both
+        travel at once) and leave the page saying "cancelling" for good."""
+        if not self.worker.cancel():
+            return "nothing to cancel"
+        self._cancelling.set()
+        return KEEP
 
     def run(self, kind, st, rows, engine, profile, enhancer) -> Iterator[tuple]:
         try:
@@ -178,9 +185,12 @@ class TabHandlers:
 
         threading.Thread(target=work, daemon=True).start()
         progress, latest = "starting the worker...", None
+        self._cancelling.clear()
         yield progress, latest
         while (event := events.get()) is not None:
             text = S.progress_text(event)
+            if text and self._cancelling.is_set():
+                text = f"cancelling after the current step... ({text})"
             if event.get("event") == "clip_done" and event.get("file"):
                 latest = event["file"]
             if text:

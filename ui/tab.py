@@ -32,6 +32,10 @@ def keeping(handler):
     return run
 
 
+def keep_or(value):
+    return gr.update() if value is KEEP else value
+
+
 def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blocks:
     worker = worker or WorkerClient(config.worker_python)
     h = TabHandlers(config, worker)
@@ -104,7 +108,7 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
         preview_button.click(keeping(h.preview), [st, table, profile], outs)
         enhance_button.click(keeping(h.enhance), [st, table, enhancer], outs)
         render_button.click(keeping(h.render), [st, table, engine, profile, enhancer], outs)
-        cancel_button.click(h.cancel, None, progress, queue=False)
+        cancel_button.click(lambda: keep_or(h.cancel()), None, progress, queue=False)
         refresh.click(lambda: queue_rows(config.out_root), None, queue_table, queue=False)
     blocks.wan_weave_worker = worker  # the host closes it on shutdown
     return blocks

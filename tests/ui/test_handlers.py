@@ -57,3 +57,49 @@ def test_the_summary_names_the_weights_a_render_would_load(tmp_path, tiny_models
     # The plan names the real model; the folder that would run is the tiny stand-in, and it says so.
     # The tiny VACE model serves a guided mode: the tab's default plan uses it.
     assert "vace_guide with wan2.1-vace-1.3b" in summary and "Render loads wan2.1-vace-tiny" in summary
+
+
+class SteppingWorker:
+    """The worker process's side of the protocol: progress events until a cancel arrives."""
+
+    def __init__(self):
+        import threading
+
+        self.asked = threading.Event()
+        self.running = False
+
+    def cancel(self) -> bool:
+        if self.running:
+            self.asked.set()
+        return self.running
+
+    def run(self, job, on_event):
+        from wan.jobs.client import JobCancelled
+
+        self.running = True
+        try:
+            for step in range(1, 1000):
+                on_event({"event": "progress", "clip": 0, "clips": 3, "step": step, "steps": 1000, "eta": None})
+                if self.asked.wait(0.01):
+                    on_event({"event": "progress", "clip": 0, "clips": 3, "step": step + 1, "steps": 1000, "eta": None})
+                    raise JobCancelled("cancelled; 0 clip(s) finished", "Cancelled")
+            raise AssertionError("the cancel never arrived")
+        finally:
+            self.running = False
+
+
+def test_cancel_leaves_the_progress_line_to_the_job_stream(tmp_path):
+    # The cancel's own answer and the job's last line travel at once: the cancel must not write the
+    # line, or it can land last and the page says "cancelling" after the job has ended.
+    worker = SteppingWorker()
+    handlers = TabHandlers(UIConfig(str(tmp_path), str(tmp_path)), worker)
+    assert handlers.cancel() == "nothing to cancel"
+    state, plan, _ = make_plan(str(EXAMPLES / "greenhouse_2d.txt"), PlanChoices(width=64, height=48))
+    lines = []
+    for shown in handlers.run("render", state, plan_rows(plan), "wan", "auto", "template"):
+        lines.append(shown[0])
+        if len(lines) == 3:
+            assert handlers.cancel() is KEEP
+    assert lines[-1].startswith("cancelled") and shown[4] == ""
+    assert any(line.startswith("cancelling after the current step") for line in lines[3:-1])
+    assert not any("cancelling" in line for line in lines[:3])
