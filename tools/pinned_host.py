@@ -20,8 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from devenv import ROOT, TORCH_PIN, ensure_venv
-from webui_host import SETUPTOOLS, guard_torchvision, install_extension, without_torch
+from devenv import ROOT, TORCH_PIN, ensure_venv, guard_torchvision
+from webui_host import SETUPTOOLS, install_extension, without_torch
 
 PINS = ROOT / "tests" / "hosts" / "pins"
 HOSTS = {

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 
-from devenv import ROOT, TORCH_PIN, ensure_venv  # tools/ is first on sys.path when run as a script
+from devenv import ROOT, ensure_venv, ensure_worker_venv  # tools/ is first on sys.path when run as a script
 from pinned_host import HOSTS, run_leg
 
 PY310_PINS = ["numpy==1.26.4", "pandas==2.2.3", "opencv-python-headless==4.10.0.84"]
@@ -76,7 +76,7 @@ def run(cmd: list[str], **env_extra: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    py = str(ensure_venv(["requirements-dev.txt", "requirements-worker.txt"], extra=[TORCH_PIN]))
+    py = str(ensure_worker_venv(["requirements-dev.txt", "requirements-worker.txt"]))
     failures = []
     if run([py, "-m", "ruff", "check", "."]) != 0:
         failures.append("ruff")

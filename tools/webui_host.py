@@ -19,13 +19,14 @@ from pathlib import Path
 
 from devenv import ROOT as REPO
 from devenv import TORCH_PIN as TORCH
+from devenv import TORCHVISION_PIN, guard_torchvision  # noqa: F401 (webui_trial.py takes the guard from here)
 
 EXTENSION_NAME = "wan-weave"
 
 
 
 
-TORCHVISION = "torchvision==0.28.0"  # the release paired with torch 2.13
+TORCHVISION = TORCHVISION_PIN
 
 
 SETUPTOOLS = "setuptools==80.9.0"  # torch needs >=77; the hosts import pkg_resources, gone in >=81
@@ -119,30 +120,6 @@ def ensure_venv_with_torch(webui: Path, setup_log: Path) -> list[str]:
         run([str(python), "-m", "pip", "install", *missing], setup_log).check_returncode()
         done.append("installed " + " ".join(missing))
     return done
-
-
-def guard_torchvision(venv: Path) -> str:
-    """PyPI's torchvision 0.28 is a CUDA build: its _C.so needs libtorch_cuda.so, absent beside the
-    CPU torch, so its ops are never registered, and two unguarded `register_fake("torchvision::nms")`
-    decorators then fail the import ('operator torchvision::nms does not exist'). Guard those two
-    the way torchvision guards its other Meta registrations (only when its ops loaded). torchvision
-    imports then; its compiled ops (nms, roi_align) stay unavailable, which the WebUIs don't need
-    to start."""
-    found = list((venv / "lib").glob("python3*/site-packages/torchvision/_meta_registrations.py"))
-    if not found:
-        return "torchvision not found"
-    path = found[0]
-    text = path.read_text(encoding="utf-8")
-    guarded = re.sub(
-        r'^@torch\.library\.register_fake\("torchvision::(q?nms)"\)$',
-        r'@(torch.library.register_fake("torchvision::\1") if torchvision.extension._has_ops() else (lambda fn: fn))',
-        text,
-        flags=re.M,
-    )
-    if guarded == text:
-        return "already guarded"
-    path.write_text(guarded, encoding="utf-8")
-    return f"guarded register_fake(nms, qnms) in {path}"
 
 
 def without_torch(requirements: Path) -> list[str]:
