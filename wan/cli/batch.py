@@ -56,11 +56,13 @@ def run_batch(args: argparse.Namespace) -> int:
     from wan.jobs.batch import expand_inputs, run_queue, submit
     from wan.jobs.queue import Queue
     from wan.plan.build import PlanOptions
+    from wan.plan.post import parse_post
 
     files = expand_inputs(args.inputs)
     queue = Queue(args.out)
     plan_options = PlanOptions(**{k: getattr(args, k) for k in args.plan_flags}, lang=args.lang,
-                               continuity=continuity_from_args(args), acceleration=acceleration_from_args(args))  # fmt: skip
+                               continuity=continuity_from_args(args), acceleration=acceleration_from_args(args),
+                               post=parse_post(args.post) if args.post else None)  # fmt: skip
     render_options = {"engine": args.engine, "models_dir": args.models, "weights": args.weights,
                       "profile": args.profile, "crf": args.crf, "preset": args.preset,
                       "allow_lower_resolution": args.allow_lower_resolution}  # fmt: skip

@@ -17,6 +17,7 @@ from wan.media.video import PRESETS
 from wan.plan.build import GenerationPlan, PlanOptions, plan_with_seed
 from wan.plan.errors import PlanError
 from wan.plan.plan_json import carry_edits, is_plan_file, plan_to_json, read_plan
+from wan.plan.post import parse_post
 from wan.plan.profiles import PROFILES
 from wan.plan.registry import MODES, model_names
 from wan.render.files import write_text_atomic
@@ -49,6 +50,12 @@ def add_plan_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--shift", type=float, metavar="S", help="flow shift (default: the model's)")
     g.add_argument("--seed", type=int, metavar="N", help="base seed (default: the settings' seed; -1 draws one)")
     g.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the movement words")
+    g.add_argument(
+        "--post",
+        metavar="KEY=VALUE,...",
+        help="finishing (docs/post.md): interpolate=opencv|blend|nearest (frames between the model's, default "
+        "opencv), upscale=FILE under <models>/upscale, contrast=, saturation=, brightness=, sharpen=",
+    )
     add_continuity_options(p)
     add_speed_options(p)
 
@@ -113,6 +120,7 @@ def _plan_from_args(args: argparse.Namespace) -> GenerationPlan:
         lang=args.lang,
         continuity=continuity_from_args(args),
         acceleration=acceleration_from_args(args),
+        post=parse_post(args.post) if args.post else None,
     )
     return plan_with_seed(settings, options)
 
@@ -140,6 +148,7 @@ def run_plan(args: argparse.Namespace) -> int:
         f"guidance {plan.guidance:g}, shift {plan.shift:g}; {plan.max_frames} frames at {plan.fps_out:g} fps "
         f"from {plan.fps_model} fps model frames"
     )
+    print(f"post: {plan.post.describe()}")
     for c in plan.clips:
         print(
             f"clip {c.index:>3}  frames {c.start_frame:>5}-{c.end_frame - 1:<5} "
@@ -204,6 +213,8 @@ def run_render(args: argparse.Namespace) -> int:
             )
         if acceleration is not None:
             plan = dataclasses.replace(plan, acceleration=acceleration)
+        if args.post:  # finishing is not planning either: a saved plan takes it over its own block
+            plan = dataclasses.replace(plan, post=parse_post(args.post, base=plan.post))
     else:
         plan = _plan_from_args(args)
     out = args.out or os.path.join("outputs", plan.name)

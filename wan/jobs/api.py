@@ -55,6 +55,7 @@ JOB_SCHEMA = {
                 "seed": {"type": "integer", "minimum": -1},
                 "max_clip_frames": {"type": "integer", "minimum": 5},
                 "overlap": {"type": "integer", "minimum": 0},
+                "post": {"type": "string", "maxLength": 500},  # as --post writes it (wan/plan/post.py)
             },
         },
     },
@@ -182,7 +183,11 @@ def plan_json_for(body: dict, root: str) -> tuple[str, str]:
         settings = plan_settings(plan)
     else:
         settings = settings_from_mapping(body["settings"], source=source)
-        plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"))
+        from wan.plan.post import parse_post
+
+        post = parse_post(options["post"], where="options.post") if options.get("post") else None
+        plan_options = PlanOptions(**{k: options[k] for k in PLAN_KEYS if k in options}, seed=options.get("seed"),
+                                   post=post)  # fmt: skip
         plan = plan_with_seed(settings, plan_options)
     _check_inputs(plan, settings)
     return name, plan_to_json(fill_missing(plan))

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,6 +240,15 @@ def metadata_for(plan_json: str, settings_json: str) -> dict[str, str]:
 
 def read_frames(path: str) -> tuple[list[np.ndarray], float]:
     """Every frame of a video as RGB uint8 arrays, and its fps (imageio-ffmpeg's reader)."""
+    fps, frames = iter_frames(path)
+    frames = list(frames)
+    if not frames:
+        raise MediaError("the video has no frames", where=path)
+    return frames, fps
+
+
+def iter_frames(path: str) -> tuple[float, Iterator[np.ndarray]]:
+    """(fps, the frames one at a time): a long film never has to fit in memory."""
     import imageio_ffmpeg
 
     if not os.path.isfile(path):
@@ -247,10 +256,45 @@ def read_frames(path: str) -> tuple[list[np.ndarray], float]:
     try:
         reader = imageio_ffmpeg.read_frames(path)
         meta = next(reader)
-        w, h = meta["size"]
-        frames = [np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy() for buf in reader]
     except (RuntimeError, OSError, StopIteration) as exc:
         raise MediaError(f"cannot read the video: {exc}", where=path) from None
-    if not frames:
-        raise MediaError("the video has no frames", where=path)
-    return frames, float(meta["fps"])
+    w, h = meta["size"]
+
+    def frames() -> Iterator[np.ndarray]:
+        try:
+            for buf in reader:
+                yield np.frombuffer(buf, np.uint8).reshape(h, w, 3).copy()
+        except (RuntimeError, OSError) as exc:
+            raise MediaError(f"cannot read the video: {exc}", where=path) from None
+
+    return float(meta["fps"]), frames()
+
+
+def concat_mp4(parts: list[str], path: str, audio_from: str | None = None) -> str:
+    """Join H.264 parts of one size and rate into `path` without re-encoding, with the audio of
+    `audio_from` when it has some (cut to the video). Atomic like write_mp4."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, listing = tempfile.mkstemp(suffix=".txt", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        for part in parts:  # the concat demuxer's quoting: ' becomes '\''
+            escaped = os.path.abspath(part).replace("'", "'\\''")
+            fh.write(f"file '{escaped}'\n")
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".partial.mp4", dir=folder)
+    os.close(fd)
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing]
+    if audio_from:
+        cmd += ["-i", audio_from, "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-b:a", "192k", "-shortest"]
+    cmd += ["-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", tmp]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise MediaError(f"ffmpeg could not join the parts: {result.stderr.strip()[-300:]}", where=path)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as write_mp4: mkstemp's 0600 would hide the video from other users
+        os.replace(tmp, path)
+    finally:
+        for leftover in (listing, tmp):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    return path

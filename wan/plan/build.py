@@ -19,6 +19,7 @@ from movement.settings import DeforumSettings
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
 from wan.plan.names import name_from_source
+from wan.plan.post import Post
 from wan.plan.registry import DEFAULT_MODEL, GUIDED_MODES, MODES, ModelSpec, get_model, model_names
 from wan.plan.seeds import clip_seeds
 from wan.plan.speed import DISTILL, Acceleration, cache_problem
@@ -50,6 +51,7 @@ class PlanOptions:
     lang: str = "en"
     continuity: Continuity | None = None  # how clips are joined (default: the standard preset)
     acceleration: Acceleration | None = None  # speed options (default: the plain path)
+    post: Post | None = None  # interpolation to the film's fps, upscale, grade (default: opencv interpolation)
     available: tuple[str, ...] | None = None  # models the models folder serves (None: not looked at)
 
 
@@ -105,6 +107,7 @@ class GenerationPlan:
     notes: tuple[str, ...] = field(default=())
     continuity: Continuity = field(default=Continuity())
     acceleration: Acceleration = field(default=Acceleration())
+    post: Post = field(default=Post())
     version: int = PLAN_VERSION
 
     @property
@@ -373,6 +376,7 @@ def build_plan(settings: DeforumSettings, options: PlanOptions = PlanOptions()) 
         notes=tuple(notes),
         continuity=options.continuity or Continuity(),
         acceleration=options.acceleration or Acceleration(),
+        post=options.post or Post(),
     )
 
 

@@ -21,6 +21,7 @@ from wan.plan.build import PLAN_VERSION, Clip, GenerationPlan, clip_fps
 from wan.plan.continuity import Continuity
 from wan.plan.errors import PlanError
 from wan.plan.names import name_problem
+from wan.plan.post import Post
 from wan.plan.registry import MODES, get_model
 from wan.plan.speed import Acceleration
 from wan.plan.timeline import frames_4n1, model_index
@@ -58,6 +59,7 @@ _OPTIONAL = {
     "version": PLAN_VERSION,
     "continuity": {},
     "acceleration": {},
+    "post": {},
 }
 MAX_FRAMES = 10_000_000  # days of film at 60 fps; more is damage, not a film
 RANGES = (("width", 16, 16384), ("height", 16, 16384), ("steps", 1, 1000), ("guidance", 0, 100),
@@ -159,6 +161,7 @@ def plan_from_dict(data: Any, where: str = "plan.json") -> GenerationPlan:
     fields["notes"] = tuple(fields["notes"])
     fields["continuity"] = _continuity(fields["continuity"], where)
     fields["acceleration"] = _acceleration(fields["acceleration"], where)
+    fields["post"] = _post(fields["post"], where)
     plan = GenerationPlan(clips=clips, **fields)
     validate_plan(plan, where)
     return plan
@@ -215,6 +218,20 @@ def _acceleration(data: dict, where: str) -> Acceleration:
         value.check()
     except (TypeError, ValueError, OverflowError) as exc:
         raise PlanError(f"acceleration: {exc}", where=where) from None
+    return value
+
+
+def _post(data: dict, where: str) -> Post:
+    known = {f.name for f in dataclasses.fields(Post)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PlanError(f"post: unknown key(s) {', '.join(unknown)}", where=where, hint=f"known: {sorted(known)}")
+    _check_fields(Post, data, (), where, "post")
+    try:
+        value = Post(**data)
+        value.check()
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"post: {exc}", where=where) from None
     return value
 
 

@@ -1,5 +1,6 @@
-"""Model-fps clip frames -> the film's output frames, by time: each output frame takes the nearest
-model frame; clips that share moments hand their shared frames to the joiner."""
+"""Model-fps clip frames -> the film's output frames, by time: each output frame is made at its own
+moment from the model frames around it (the plan's post.interpolate: optical flow, a blend, or the
+nearest frame); clips that share moments hand their shared frames to the joiner."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from wan.plan.build import GenerationPlan, clip_fps
-from wan.plan.timeline import model_index, source_indices
+from wan.plan.timeline import model_index
 from wan.render.errors import RenderError
 
 
@@ -34,10 +35,12 @@ def output_frames(
     on_clip: Callable | None = None,
     joiner=None,
     meter=None,
+    interpolator=None,
 ) -> Iterator[np.ndarray]:
-    """Model-fps clip frames -> exactly max_frames output frames, nearest frame by time. With a
-    joiner (wan/media/joins.py) each join is colour-matched and the shared frames blended; the
-    meter (wan/media/seams.py) sees every finished frame."""
+    """Model-fps clip frames -> exactly max_frames output frames, each at its time: the nearest
+    model frame, or with an `interpolator` (wan/media/interpolate.py) a frame made between the two
+    around it. With a joiner (wan/media/joins.py) each join is colour-matched and the shared frames
+    blended; the meter (wan/media/seams.py) sees every finished frame."""
     held: list[np.ndarray] = []
     for clip in plan.clips:
         frames = render_clip(clip)
@@ -46,13 +49,10 @@ def output_frames(
         if on_clip:
             on_clip(clip, frames)
         fps = clip_fps(plan, clip)
-        own = [frames[k] for k in source_indices(clip.start_frame, clip.end_frame, plan.fps_out, fps, clip.overlap)]
+        at = at_times(frames, plan.fps_out, fps, clip.overlap, interpolator)
+        own = at(range(0, clip.end_frame - clip.start_frame))
         if joiner is not None:
-            first_held = clip.start_frame - len(held)
-            head = [
-                frames[model_index(o - clip.start_frame, plan.fps_out, fps, clip.overlap)]
-                for o in range(first_held, clip.start_frame)
-            ]
+            head = at(range(-len(held), 0))
             tail, own = joiner.join(clip.index, clip.start_frame, held, head, own)
             keep = shared_count(plan, clip.index)
             ready, held = tail + own[: len(own) - keep], own[len(own) - keep :]
@@ -67,3 +67,25 @@ def output_frames(
         if meter is not None:
             meter.add(frame)
         yield frame
+
+
+def at_times(frames: list[np.ndarray], fps_out: float, fps: float, overlap: int, interpolator) -> Callable:
+    """offsets (output frames from the clip's start) -> the clip's frames shown at those moments."""
+
+    def nearest(offsets) -> list[np.ndarray]:
+        return [frames[model_index(o, fps_out, fps, overlap)] for o in offsets]
+
+    if interpolator is None or interpolator.name == "nearest":
+        return nearest
+
+    def between(offsets) -> list[np.ndarray]:
+        from wan.media.interpolate import resample
+
+        last = len(frames) - 1
+        # An output frame can lie up to half a model frame outside the clip's frames (past the last
+        # after 4n+1 rounding; before the first for a shared frame): it shows the edge frame, as
+        # nearest did, never a frame made outside the clip.
+        times = [min(max(overlap + o * fps / fps_out, 0.0), last) for o in offsets]
+        return resample(frames, times, interpolator)
+
+    return between

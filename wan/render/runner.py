@@ -23,6 +23,7 @@ from wan.render.clip_loop import ClipLoop
 from wan.render.clip_writer import ClipWriter
 from wan.render.engines import make_engine
 from wan.render.files import folder_lock, inside, prepare_folder, remove_leftovers, write_text_atomic
+from wan.render.finish import Finisher
 from wan.render.frames import output_frames
 from wan.render.manifest import Manifest
 from wan.render.meters import FilmMeters
@@ -68,15 +69,18 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
     writer = ClipWriter(out_dir, plan, options, manifest, progress)
     joiner = _joiner(plan, assets, log)
     meters = FilmMeters(plan, settings, assets.anchor)
+    finisher = Finisher(plan.post, options.models_dir, options.profile, log, preview=options.engine == "preview")
+    spec = VideoSpec(plan.width * finisher.scale, plan.height * finisher.scale, plan.fps_out, options.crf, options.preset)
+    manifest.data.update(post=finisher.report(), width=spec.width, height=spec.height)
     loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log, meters)
     video = inside(out_dir, f"{plan.name}.mp4")
     started = time.perf_counter()
     try:
         try:
             write_mp4(
-                output_frames(plan, loop.produce, loop.on_clip, joiner, meters),
+                finisher.frames(output_frames(plan, loop.produce, loop.on_clip, joiner, meters, finisher.interpolator)),
                 video,
-                VideoSpec(plan.width, plan.height, plan.fps_out, options.crf, options.preset),
+                spec,
                 expected_frames=plan.max_frames,
                 audio=assets.soundtrack,
                 metadata=metadata_for(plan_json, plan.settings_json),
@@ -89,6 +93,7 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
         raise
     seconds = time.perf_counter() - started
     warnings += engine.warnings[known:]
+    manifest.data["post"] = finisher.report()
     manifest.done(video, seconds, engine.report(), joiner.report if joiner else [], meters, warnings)
     return RenderResult(video, plan_path, manifest.path, plan.max_frames, seconds, tuple(warnings))
 

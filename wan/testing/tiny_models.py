@@ -231,14 +231,16 @@ def make_tiny_depth(folder: str, seed: int = 0) -> str:
 
 
 def make_tiny_models(root: str) -> dict[str, str]:
-    """Write every tiny WAN model under `root`, the tiny Qwen models under `root/LLM` and the tiny
-    depth model under `root/depth`; returns name -> folder."""
+    """Write every tiny WAN model under `root`, the tiny Qwen models under `root/LLM`, the tiny
+    depth model under `root/depth` and the tiny upscaler under
+    `root/upscale`; returns name -> folder (or file)."""
     from wan.testing.tiny_qwen import make_tiny_qwen
+    from wan.testing.tiny_upscaler import make_tiny_upscalers
 
     os.makedirs(root, exist_ok=True)
     written = {name: make(os.path.join(root, name)) for name, make in TINY_MODELS.items()}
     depth = {TINY_DEPTH: make_tiny_depth(os.path.join(root, "depth", TINY_DEPTH))}
-    return {**written, **make_tiny_qwen(root), **depth}
+    return {**written, **make_tiny_qwen(root), **depth, **make_tiny_upscalers(root)}
 
 
 # diffusers' names -> the original Wan release's, the inverse of diffusers' single-file conversion,

@@ -19,6 +19,7 @@ from tests.conftest import EXAMPLES, ROOT
 from wan.jobs.client import OVERLAY, WorkerClient
 from wan.plan.build import PlanOptions, build_plan
 from wan.plan.plan_json import plan_to_dict
+from wan.plan.post import Post
 
 HOST = os.environ.get("WAN_WEAVE_HOST_LEG")
 pytestmark = pytest.mark.skipif(not HOST, reason="runs in tools/pinned_host.py's host venvs only")
@@ -84,7 +85,10 @@ def tiny_models(tmp_path_factory):
 
 def test_a_tiny_render_through_the_worker_with_the_host_python(tiny_models, tmp_path):
     settings = load_settings(EXAMPLES / "greenhouse_2d.txt")
-    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2))
+    # The post block too: the host's own spandrel (pinned 0.3.4) upscales, the overlay's OpenCV flow
+    # makes the frames between the model's.
+    post = Post(upscale="tiny-esrgan-x2.safetensors")
+    plan = build_plan(settings, PlanOptions(width=64, height=48, steps=2, post=post))
     job = {"type": "render", "plan": plan_to_dict(plan), "out": str(tmp_path / "out"),
            "options": {"engine": "wan", "models_dir": str(tiny_models), "profile": "auto"}}  # fmt: skip
     worker = WorkerClient()  # the host's python, as the tab starts it
@@ -100,6 +104,8 @@ def test_a_tiny_render_through_the_worker_with_the_host_python(tiny_models, tmp_
     while video.read()[0]:
         frames += 1
     assert (frames, video.get(cv2.CAP_PROP_FPS)) == (plan.max_frames, plan.fps_out)
+    assert (video.get(cv2.CAP_PROP_FRAME_WIDTH), video.get(cv2.CAP_PROP_FRAME_HEIGHT)) == (128, 96)
     assert sum(e.get("event") == "clip_done" for e in events) == len(plan.clips)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["status"] == "done" and manifest["engine"] == "wan"
+    assert manifest["post"]["interpolator"] == "opencv-dis" and manifest["post"]["upscaler"] == "tiny-esrgan-x2"
