@@ -170,6 +170,34 @@ def to_settings(segments: list[Segment], seconds: float, fps: float, title: str 
     return settings
 
 
+def template_storyboard(paragraph: str, seconds: float, fps: float) -> dict:
+    """Without a language model: one segment per sentence, evenly over the film, each sentence its
+    prompt and its keyframe; a camera move a sentence names in our vocabulary ("slow pan left",
+    "push in") becomes that segment's camera, else it is static."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", paragraph.strip()) if len(s.strip()) >= 3]
+    if not sentences:
+        raise StoryboardError("the paragraph has no sentence to make a shot of", hint="write a few sentences")
+    count = min(len(sentences), max(1, int(seconds // 2)), SCHEMA["properties"]["segments"]["maxItems"])
+    # More sentences than shots fit: the extra ones join the shot before (no sentence is dropped).
+    groups = [" ".join(sentences[round(i * len(sentences) / count) : round((i + 1) * len(sentences) / count)])
+              for i in range(count)]  # fmt: skip
+    segments = []
+    for i, text in enumerate(groups):
+        camera = _named_move(text)
+        segments.append(Segment(round(i * seconds / count, 3), text, text, camera, parse_camera(camera)))
+    return to_settings(segments, seconds, fps, sentences[0][:80])
+
+
+def _named_move(text: str) -> str:
+    lowered = text.lower()
+    phrases = sorted([*MOVES, *SYNONYMS], key=len, reverse=True)  # "dolly in" before "in"-like overlaps
+    for phrase in phrases:
+        if re.search(rf"\b{re.escape(phrase)}\b", lowered):
+            speed = re.search(rf"\b({'|'.join(SPEED)})\s+{re.escape(phrase)}\b", lowered)
+            return f"{speed.group(1)} {phrase}" if speed else phrase
+    return "static"
+
+
 SYSTEM = (
     "You plan short films for a video generator. Split the user's film into segments and answer with only "
     'one JSON object: {{"title": str, "segments": [{{"start": seconds, "prompt": a concrete shot '

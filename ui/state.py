@@ -19,6 +19,7 @@ from movement.settings import DeforumSettings
 from wan.plan.build import GenerationPlan, PlanOptions, plan_with_seed
 from wan.plan.continuity import continuity_from
 from wan.plan.plan_json import plan_from_dict, plan_to_dict
+from wan.plan.post import Post, parse_post
 from wan.plan.speed import Acceleration, parse_lora
 
 # The editable columns come right after the clip's place in time, the short seed first: a long
@@ -52,6 +53,7 @@ class PlanChoices:
     fp8: bool = False
     loras: str = ""  # "path:weight, path:weight"
     distill: str = "none"
+    post: str = ""  # the plan's post block as --post writes it (wan/plan/post.py)
     available: tuple[str, ...] | None = None  # what the models folder serves: a guided model there is the default
 
     def options(self) -> PlanOptions:
@@ -64,6 +66,7 @@ class PlanChoices:
             height=int(self.height) if sized else None,
             continuity=continuity_from(self.continuity or "standard"),
             acceleration=self.acceleration(),
+            post=parse_post(self.post, where="post") if (self.post or "").strip() else None,
             available=self.available,
         )
 
@@ -161,6 +164,7 @@ def summary(plan: GenerationPlan) -> str:
         f"**{plan.name}**: {plan.max_frames} frames at {plan.fps_out:g} fps ({plan.duration_s:.2f} s) · "
         f"{len(plan.clips)} clips · {plan.mode} with {plan.model} · {plan.width}x{plan.height} · {plan.steps} steps"
         f" · continuity {plan.continuity.preset}" + ("" if plan.acceleration.plain else " · speed options on")
+        + (f" · {plan.post.describe()}" if plan.post != Post() else "")
     )
 
 

@@ -17,6 +17,7 @@ from wan.plan.speed import ATTENTION, CACHES, DISTILL
 
 from . import state as S
 from .handlers import KEEP, TabHandlers, UIConfig
+from .keyframes import keyframes
 from .queue_rows import queue_rows
 
 __all__ = ["UIConfig", "build_blocks"]
@@ -76,6 +77,19 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
                 distill = gr.Dropdown(["none", *DISTILL], value="none", label="step distillation",
                                       elem_id="wan_weave_distill")  # fmt: skip
             loras = gr.Textbox(label="LoRAs (path:weight, comma-separated)", elem_id="wan_weave_loras")
+        with gr.Accordion("Keyframes: from one paragraph (or the loaded settings) to keyframe images", open=False):
+            paragraph = gr.Textbox(label="the film in a few sentences (empty: keyframes for the loaded settings)",
+                                   lines=3, elem_id="wan_weave_paragraph")  # fmt: skip
+            with gr.Row():
+                seconds = gr.Number(value=8, label="seconds", elem_id="wan_weave_seconds")
+                film_fps = gr.Number(value=24, label="fps", elem_id="wan_weave_film_fps")
+                planner = gr.Textbox(value="template", label="storyboard (template: a shot per sentence; auto or a "
+                                     "Qwen name)", elem_id="wan_weave_planner")  # fmt: skip
+                keyframes_button = gr.Button("Make keyframes", elem_id="wan_weave_keyframes")
+        with gr.Accordion("Finishing (recorded in the plan: docs/post.md)", open=False):
+            post = gr.Textbox(label="post: interpolate=opencv|blend|nearest, upscale=FILE under <models>/upscale, "
+                              "contrast=, saturation=, brightness=, sharpen=", placeholder="interpolate=opencv",
+                              elem_id="wan_weave_post")  # fmt: skip
         table = gr.Dataframe(headers=S.COLUMNS, datatype=S.DATATYPES, type="array", interactive=True, col_count=(7, "fixed"),
                              label="plan (edit 'prompt for WAN' or 'seed')", elem_id="wan_weave_plan")  # fmt: skip
         plot = gr.Image(label="camera schedules", show_label=False, type="numpy", interactive=False,
@@ -96,7 +110,8 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
                                        type="array", interactive=False, elem_id="wan_weave_queue")  # fmt: skip
             refresh = gr.Button("Refresh", elem_id="wan_weave_queue_refresh")
 
-        choices = [model, mode, steps, width, height, joining, attention, step_cache, compile_box, fp8, loras, distill]
+        choices = [model, mode, steps, width, height, joining, attention, step_cache, compile_box, fp8, loras, distill,
+                   post]  # fmt: skip
         shown = [st, table, plot, info, path, error, progress, clip_video, video, folder]
         upload.change(h.load_upload, [upload, *choices], shown)
         load_button.click(h.load_path, [path, *choices], shown)
@@ -109,6 +124,8 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
         enhance_button.click(keeping(h.enhance), [st, table, enhancer], outs)
         render_button.click(keeping(h.render), [st, table, engine, profile, enhancer], outs)
         cancel_button.click(lambda: keep_or(h.cancel()), None, progress, queue=False)
+        keyframes_button.click(keeping(lambda *a: keyframes(h, *a)), [paragraph, seconds, film_fps, planner, st, *choices],
+                               [*shown, mode])  # fmt: skip
         refresh.click(lambda: queue_rows(config.out_root), None, queue_table, queue=False)
     blocks.wan_weave_worker = worker  # the host closes it on shutdown
     return blocks

@@ -130,3 +130,23 @@ def test_speed_options_from_the_tab(page, app):
     folder = Path(page.locator("#wan_weave_output textarea").input_value())
     manifest = json.loads((folder / "manifest.json").read_text())
     assert any(line.startswith("fp8 weights") for line in manifest["speed"])
+
+
+def test_keyframes_from_a_paragraph_in_the_tab(page, app):
+    # The tab's path from one paragraph: the storyboard and the keyframe images in the worker, then
+    # the keyframe settings loaded with flf2v_keyframes (tests/ui/test_keyframes_tab.py renders them).
+    for elem, value in (("width", 64), ("height", 48), ("steps", 2)):
+        page.fill(f"#wan_weave_{elem} input", str(value))
+        page.keyboard.press("Enter")
+    page.click("text=Keyframes: from one paragraph")
+    page.fill("#wan_weave_paragraph textarea", "A lighthouse at dusk. Waves break on the rocks.")
+    page.fill("#wan_weave_seconds input", "4")
+    page.fill("#wan_weave_film_fps input", "15")
+    page.click("#wan_weave_keyframes")
+    wait_for_progress(page, "keyframes made")
+    summary = page.locator("#wan_weave_summary").inner_text()
+    assert "flf2v_keyframes" in summary and "2 clips" in summary and "64x48" in summary
+    assert page.locator("#wan_weave_settings_path textarea").input_value().endswith("storyboard_keyframes.txt")
+    folder = Path(page.locator("#wan_weave_output textarea").input_value())
+    assert sorted(p.name for p in (folder / "keyframes").glob("*.png")) == ["kf_00000.png", "kf_00030.png", "kf_00059.png"]
+    assert page.locator("#wan_weave_error").inner_text().strip() == ""

@@ -94,30 +94,54 @@ def add_storyboard_command(commands: Any) -> None:
     p.add_argument("--model", default="auto", help="auto (default), a folder, or a name under <models>/LLM")
     p.add_argument("--models", metavar="DIR", help=f"models folder with LLM/ (default: ${ENV_MODELS} or ./models/wan)")
     p.add_argument("--attempts", type=int, default=3, help="how often to ask again after an invalid answer")
+    g = p.add_argument_group("keyframes and film (python -m wan keyframes --help)")
+    g.add_argument("--keyframes", action="store_true", help="then make the keyframe images (needs --out)")
+    g.add_argument("--render", action="store_true", help="then render the film between them (implies --keyframes)")
+    for flag, kind, text in (("--image-model", str, "SD/SDXL/Flux folder under <models>/image/ for the keyframes"),
+                             ("--weights", str, "the Wan T2V folder or file for the keyframes"),
+                             ("--width", int, "frame width"), ("--height", int, "frame height"),
+                             ("--steps", int, "denoising steps (default 30)"), ("--seed", int, "base seed"),
+                             ("--keep", float, "share of the previous keyframe kept in the next (default 0.35)"),
+                             ("--post", str, "finishing for --render, as for render --post")):  # fmt: skip
+        g.add_argument(flag, type=kind, help=text)
     p.set_defaults(handler=run_storyboard)
 
 
 def run_storyboard(args: argparse.Namespace) -> int:
     from prompt_enhance.qwen import open_chat
-    from prompt_enhance.storyboard import StoryboardError, storyboard
+    from prompt_enhance.storyboard import StoryboardError, storyboard, template_storyboard
 
     if not (0 < args.seconds <= 3600) or not (1 <= args.fps <= 120):
         raise StoryboardError("--seconds must be in (0, 3600] and --fps in [1, 120]")
-    if args.model == "template":
-        raise StoryboardError("the storyboard needs a Qwen model; there is no template for it")
-    chat, reason = open_chat(args.model, models_dir(args.models), False, lambda m: print(m, file=sys.stderr))
-    if chat is None:
-        raise StoryboardError(f"the storyboard needs a local Qwen model: {reason}")
-    print(f"planner: {reason}", file=sys.stderr)
-    try:
-        settings = storyboard(chat, args.paragraph, args.seconds, args.fps, args.attempts,
-                              lambda m: print(m, file=sys.stderr))  # fmt: skip
-    finally:
-        chat.unload()
-    text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
-    if args.out:
-        write_text_atomic(args.out, text)
-        print(f"settings written to {args.out}: {len(settings['prompts'])} segments, {settings['max_frames']} frames")
+    if (args.keyframes or args.render) and not args.out:
+        raise StoryboardError("--keyframes and --render need --out FILE (the settings file they start from)")
+    if args.model == "template":  # no language model: a shot per sentence (prompt_enhance/storyboard.py)
+        settings = template_storyboard(args.paragraph, args.seconds, args.fps)
     else:
+        chat, reason = open_chat(args.model, models_dir(args.models), False, lambda m: print(m, file=sys.stderr))
+        if chat is None:
+            raise StoryboardError(f"the storyboard needs a local Qwen model: {reason}",
+                                  hint="or --model template: one shot per sentence")  # fmt: skip
+        print(f"planner: {reason}", file=sys.stderr)
+        try:
+            settings = storyboard(chat, args.paragraph, args.seconds, args.fps, args.attempts,
+                                  lambda m: print(m, file=sys.stderr))  # fmt: skip
+        finally:
+            chat.unload()
+    text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
+    if not args.out:
         sys.stdout.write(text)
-    return 0
+        return 0
+    write_text_atomic(args.out, text)
+    print(f"settings written to {args.out}: {len(settings['prompts'])} segments, {settings['max_frames']} frames")
+    if not (args.keyframes or args.render):
+        return 0
+    from wan.cli.keyframes import make_keyframes, render_keyframes
+
+    name = os.path.splitext(os.path.basename(args.out))[0]
+    kf_args = argparse.Namespace(out=os.path.join(os.path.dirname(os.path.abspath(args.out)), f"{name}-keyframes"),
+                                 models=args.models, weights=args.weights, image_model=args.image_model,
+                                 width=args.width, height=args.height, steps=args.steps or 30, guidance=5.0,
+                                 keep=0.35 if args.keep is None else args.keep, seed=args.seed, post=args.post)  # fmt: skip
+    guided = make_keyframes(args.out, kf_args)
+    return render_keyframes(guided, kf_args) if args.render else 0

@@ -17,9 +17,11 @@ from wan.cli.batch import add_batch_commands
 from wan.cli.continuity import add_continuity_commands
 from wan.cli.enhance import add_enhance_command, add_storyboard_command
 from wan.cli.errors import UsageError
+from wan.cli.keyframes import add_keyframes_command
 from wan.cli.models import add_model_commands
 from wan.cli.movement import add_movement_commands
 from wan.cli.plan import add_plan_commands
+from wan.cli.post import add_post_command
 from wan.jobs.worker import add_worker_command
 
 EXIT_USAGE = 2
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_adherence_command(commands)
     add_batch_commands(commands)
     add_storyboard_command(commands)
+    add_keyframes_command(commands)
+    add_post_command(commands)
     add_worker_command(commands)
     add_ui_command(commands)
     add_model_commands(commands)

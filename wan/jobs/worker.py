@@ -5,6 +5,9 @@ In, one JSON object per line:
   {"type": "render", "id": ID, "plan": {plan.json}, "out": DIR, "options": {RenderOptions fields},
    "enhance": null | "template" | "auto" | NAME | PATH}
   {"type": "enhance", "id": ID, "plan": {...}, "enhance": SPEC, "models": DIR}
+  {"type": "keyframes", "id": ID, "out": DIR, "settings": FILE | "paragraph": TEXT, "seconds": S, "fps": F,
+   "storyboard": "template" | "auto" | NAME, "models": DIR, "width": W, "height": H, "steps": N}
+     -> result {settings: the Guided Images settings file, storyboard: the settings it wrote, or null}
   {"type": "cancel", "id": ID}            (read while a job runs)
   {"type": "ping", "id": ID}
 Out, one JSON object per line, each with the job's "id" and an "event":
@@ -37,7 +40,7 @@ from wan.render.run import run_request
 HEARTBEAT_S = 5.0  # an "alive" event this often, so the client can tell a busy worker from a hung one
 PARENT_POLL_S = 0.25
 EXIT_GRACE_S = 0.6  # after the host is gone, this long for the current step to stop, then exit
-JOB_TYPES = ("render", "enhance", "ping")
+JOB_TYPES = ("render", "enhance", "keyframes", "ping")
 
 
 class Channel:
@@ -83,14 +86,60 @@ def _enhance(plan, spec: str, models: str | None, channel: Channel, job_id):
     return enhance(plan, spec, models_dir(models), default_dir(), None, log, assets)
 
 
+def _keyframes(job: dict, log) -> dict:
+    """A paragraph (storyboarded: the template, or a local Qwen model) or a settings file -> the
+    keyframe images and their Guided Images settings, in job["out"]."""
+    from wan.render.keyframes import KeyframeRequest, make_keyframes
+
+    out = job.get("out")
+    if not isinstance(out, str) or not (isinstance(job.get("settings"), str) or isinstance(job.get("paragraph"), str)):
+        raise WanWeaveError("a keyframes job needs an 'out' folder and a 'settings' file or a 'paragraph'")
+    settings, written = job.get("settings"), None
+    if settings is None:
+        settings = written = _storyboard(job, out, log)
+    size = {k: job[k] for k in ("width", "height", "steps", "seed", "keep") if isinstance(job.get(k), (int, float))}
+    req = KeyframeRequest(settings, out, job.get("models"), **{k: int(v) if k != "keep" else float(v) for k, v in size.items()})
+    return {"settings": make_keyframes(req, log), "storyboard": written}
+
+
+def _storyboard(job: dict, out: str, log) -> str:
+    from prompt_enhance.storyboard import StoryboardError, storyboard, template_storyboard
+    from wan.models.discovery import models_dir
+    from wan.render.files import prepare_folder, write_text_atomic
+
+    seconds, fps, spec = float(job.get("seconds") or 8), float(job.get("fps") or 24), job.get("storyboard") or "template"
+    if not (0 < seconds <= 3600 and 1 <= fps <= 120):
+        raise StoryboardError("seconds must be in (0, 3600] and fps in [1, 120]")
+    if spec == "template":
+        settings = template_storyboard(job["paragraph"], seconds, fps)
+    else:
+        from prompt_enhance.qwen import open_chat
+
+        chat, reason = open_chat(spec, models_dir(job.get("models")), False, log)
+        if chat is None:
+            raise StoryboardError(f"the storyboard needs a local Qwen model: {reason}", hint="or use the template")
+        try:
+            settings = storyboard(chat, job["paragraph"], seconds, fps, 3, log)
+        finally:
+            chat.unload()
+    prepare_folder(out)
+    path = os.path.join(out, "storyboard.txt")
+    write_text_atomic(path, json.dumps(settings, ensure_ascii=False, indent=2) + "\n")
+    log(f"storyboard: {len(settings['prompts'])} shots, {settings['max_frames']} frames")
+    return path
+
+
 def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
     job_id, kind = job.get("id"), job.get("type")
     channel.send(job_id, "started", type=kind)
     try:
         if kind not in JOB_TYPES:
-            raise WanWeaveError(f"unknown job type {kind!r}", hint="render, enhance, cancel or ping")
+            raise WanWeaveError(f"unknown job type {kind!r}", hint="render, enhance, keyframes, cancel or ping")
         if kind == "ping":
             channel.send(job_id, "result", pong=True, pid=os.getpid())
+            return
+        if kind == "keyframes":
+            channel.send(job_id, "result", **_keyframes(job, lambda m: channel.send(job_id, "log", message=m)))
             return
         if not isinstance(job.get("plan"), dict) or (kind == "render" and not isinstance(job.get("out"), str)):
             raise WanWeaveError(f"a {kind} job needs a 'plan' object" + (" and an 'out' folder" if kind == "render" else ""))
