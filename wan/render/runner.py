@@ -57,6 +57,9 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
     known = len(engine.warnings)  # an engine may find more on the way (no depth model for a 3D guide)
     for w in warnings:
         log(f"warning: {w}")
+    # Before anything is written: a missing upscaler is an error now, not a manifest left "rendering".
+    finisher = Finisher(plan.post, options.models_dir, options.profile, log, preview=options.engine == "preview")
+    spec = VideoSpec(plan.width * finisher.scale, plan.height * finisher.scale, plan.fps_out, options.crf, options.preset)
     plan_json = plan_to_json(plan)
     reuse = _reusable(out_dir, plan_json, options.resume, log)
     plan_path = os.path.join(out_dir, "plan.json")
@@ -69,8 +72,6 @@ def _render(plan, out_dir, options, log, cancel, progress, assets) -> RenderResu
     writer = ClipWriter(out_dir, plan, options, manifest, progress)
     joiner = _joiner(plan, assets, log)
     meters = FilmMeters(plan, settings, assets.anchor)
-    finisher = Finisher(plan.post, options.models_dir, options.profile, log, preview=options.engine == "preview")
-    spec = VideoSpec(plan.width * finisher.scale, plan.height * finisher.scale, plan.fps_out, options.crf, options.preset)
     manifest.data.update(post=finisher.report(), width=spec.width, height=spec.height)
     loop = ClipLoop(plan, out_dir, engine, writer, reuse, cancel or threading.Event(), progress, log, meters)
     video = inside(out_dir, f"{plan.name}.mp4")

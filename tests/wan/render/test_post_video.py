@@ -58,3 +58,14 @@ def test_a_stopped_post_keeps_its_finished_parts(tmp_path, monkeypatch):
     other = pv.post_video(str(video), str(tmp_path / "out.mp4"), Post(interpolate="nearest"), fps=24.0,
                           log=messages.append)  # fmt: skip
     assert other["parts_kept"] == 0 and any("another job" in m for m in messages)
+
+
+def test_a_missing_upscaler_stops_a_render_before_it_starts(tiny_models, tmp_path):
+    from tests.conftest import EXAMPLES
+
+    out = tmp_path / "out"
+    result = wan("render", EXAMPLES / "greenhouse_2d.txt", "--engine", "wan", "--models", tiny_models, "--width", "64",
+                 "--height", "48", "--steps", "1", "--post", "upscale=real-esrgan-x4.pth", "--out", out)  # fmt: skip
+    assert result.returncode == 2 and "real-esrgan-x4" in result.stderr and "upscale" in result.stderr
+    assert "tiny-esrgan-x2" in result.stderr  # what the folder does hold
+    assert not (out / "manifest.json").exists()  # no render left saying "rendering"
