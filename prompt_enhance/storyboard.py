@@ -174,7 +174,7 @@ def template_storyboard(paragraph: str, seconds: float, fps: float) -> dict:
     """Without a language model: one segment per sentence, evenly over the film, each sentence its
     prompt and its keyframe; a camera move a sentence names in our vocabulary ("slow pan left",
     "push in") becomes that segment's camera, else it is static."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", paragraph.strip()) if len(s.strip()) >= 3]
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", paragraph.strip()) if re.search(r"\w", s)]
     if not sentences:
         raise StoryboardError("the paragraph has no sentence to make a shot of", hint="write a few sentences")
     count = min(len(sentences), max(1, int(seconds // 2)), SCHEMA["properties"]["segments"]["maxItems"])

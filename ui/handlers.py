@@ -121,6 +121,10 @@ class TabHandlers:
         if not st.settings_path:
             return st, [], None, "", ERROR_NONE
         result = self.load(None, st.settings_path, False, *choices)
+        if result[5] != ERROR_NONE:
+            # A choice that does not plan (a half-typed post block, a model the mode refuses) says
+            # why and keeps the loaded plan, its edits and its file: the next good choice re-plans.
+            return st, KEEP, KEEP, KEEP, result[5]
         return result[0], result[1], result[2], result[3], result[5]
 
     # Jobs: each yields (progress, latest clip, video, output folder, error, table rows, state)

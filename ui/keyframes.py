@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 from movement.errors import WanWeaveError
+from wan.jobs.client import JobCancelled
 
 from .handlers import CLEARED, ERROR_NONE, KEEP, TabHandlers, error_text
 
@@ -41,7 +42,10 @@ def keyframes(h: TabHandlers, paragraph, seconds, fps, storyboard, st, *choices)
     for progress, _ in h._stream(job, outcome):
         yield (*keep, ERROR_NONE, progress, KEEP, KEEP, out, KEEP)
     if "error" in outcome:
-        yield (*keep, error_text(outcome["error"]), "stopped", KEEP, KEEP, out, KEEP)
+        if isinstance(outcome["error"], JobCancelled):
+            yield (*keep, ERROR_NONE, "cancelled: the finished keyframes are in the output folder", KEEP, KEEP, out, KEEP)
+        else:
+            yield (*keep, error_text(outcome["error"]), "stopped", KEEP, KEEP, out, KEEP)
         return
     chosen = list(choices)
     chosen[1] = FLF2V

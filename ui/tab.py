@@ -116,8 +116,12 @@ def build_blocks(config: UIConfig, worker: WorkerClient | None = None) -> gr.Blo
         upload.change(h.load_upload, [upload, *choices], shown)
         load_button.click(h.load_path, [path, *choices], shown)
         latest_button.click(h.load_latest, choices, shown)
+        replan = lambda *a: tuple(keep_or(v) for v in h.replan(*a))  # noqa: E731
         for control in choices:
-            control.change(h.replan, [st, *choices], [st, table, plot, info, error])
+            if control is not post:  # free text: re-planned when written (Enter or leaving it), not per key
+                control.change(replan, [st, *choices], [st, table, plot, info, error])
+        post.submit(replan, [st, *choices], [st, table, plot, info, error])
+        post.blur(replan, [st, *choices], [st, table, plot, info, error])
         outs = [progress, clip_video, video, folder, error, table, st]
 
         preview_button.click(keeping(h.preview), [st, table, profile], outs)

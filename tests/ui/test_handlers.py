@@ -103,3 +103,17 @@ def test_cancel_leaves_the_progress_line_to_the_job_stream(tmp_path):
     assert lines[-1].startswith("cancelled") and shown[4] == ""
     assert any(line.startswith("cancelling after the current step") for line in lines[3:-1])
     assert not any("cancelling" in line for line in lines[:3])
+
+
+def test_a_half_typed_finishing_box_keeps_the_loaded_plan(tmp_path):
+    handlers = TabHandlers(UIConfig(str(tmp_path), str(tmp_path)), NoWorker())
+    choices = ["auto", "auto", 2, 64, 48, "standard", "native", "none", False, False, "", "none", ""]
+    st = handlers.load(None, str(EXAMPLES / "greenhouse_2d.txt"), False, *choices)[0]
+    assert st.plan_value() is not None
+    choices[-1] = "interpolate=op"
+    kept, table, _, summary, error = handlers.replan(st, *choices)
+    assert kept is st and table is KEEP and summary is KEEP and "interpolate must be one of" in error
+    choices[-1] = "interpolate=blend,sharpen=0.5"
+    planned, table, _, summary, error = handlers.replan(kept, *choices)
+    assert error == "" and planned.plan_value().post.interpolate == "blend" and "graded" in summary
+    assert planned.settings_path == st.settings_path and len(table) == 3

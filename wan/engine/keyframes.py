@@ -84,13 +84,21 @@ class KeyframePainter:
             self._placed = pipe
         return pipe
 
-    def paint(self, keyframe: Keyframe, previous: np.ndarray | None, keep: float) -> np.ndarray:
+    def paint(self, keyframe: Keyframe, previous: np.ndarray | None, keep: float, on_step=None) -> np.ndarray:
+        """`on_step()` runs after every denoising step (it may raise to cancel)."""
         import torch
         from PIL import Image
 
         kwargs = dict(prompt=keyframe.prompt, negative_prompt=keyframe.negative_prompt or None,
                       num_inference_steps=self.steps, guidance_scale=self.guidance, output_type="np",
                       generator=torch.Generator(device="cpu").manual_seed(keyframe.seed))  # fmt: skip
+        if on_step is not None:
+
+            def step_end(pipe, step, timestep, callback_kwargs):
+                on_step()
+                return callback_kwargs
+
+            kwargs["callback_on_step_end"] = step_end
         if self.kind == "image":
             kwargs.update(height=self.height, width=self.width)
         start = None if previous is None or keep <= 0 else Image.fromarray(previous)

@@ -6,7 +6,8 @@ In, one JSON object per line:
    "enhance": null | "template" | "auto" | NAME | PATH}
   {"type": "enhance", "id": ID, "plan": {...}, "enhance": SPEC, "models": DIR}
   {"type": "keyframes", "id": ID, "out": DIR, "settings": FILE | "paragraph": TEXT, "seconds": S, "fps": F,
-   "storyboard": "template" | "auto" | NAME, "models": DIR, "width": W, "height": H, "steps": N}
+   "storyboard": "template" | "auto" | NAME, "models": DIR, "width", "height", "steps", "seed", "keep", "guidance",
+   "image_model"}
      -> result {settings: the Guided Images settings file, storyboard: the settings it wrote, or null}
   {"type": "cancel", "id": ID}            (read while a job runs)
   {"type": "ping", "id": ID}
@@ -86,7 +87,7 @@ def _enhance(plan, spec: str, models: str | None, channel: Channel, job_id):
     return enhance(plan, spec, models_dir(models), default_dir(), None, log, assets)
 
 
-def _keyframes(job: dict, log) -> dict:
+def _keyframes(job: dict, log, cancel: threading.Event) -> dict:
     """A paragraph (storyboarded: the template, or a local Qwen model) or a settings file -> the
     keyframe images and their Guided Images settings, in job["out"]."""
     from wan.render.keyframes import KeyframeRequest, make_keyframes
@@ -97,9 +98,12 @@ def _keyframes(job: dict, log) -> dict:
     settings, written = job.get("settings"), None
     if settings is None:
         settings = written = _storyboard(job, out, log)
-    size = {k: job[k] for k in ("width", "height", "steps", "seed", "keep") if isinstance(job.get(k), (int, float))}
-    req = KeyframeRequest(settings, out, job.get("models"), **{k: int(v) if k != "keep" else float(v) for k, v in size.items()})
-    return {"settings": make_keyframes(req, log), "storyboard": written}
+    numbers = {k: job[k] for k in ("width", "height", "steps", "seed", "keep", "guidance")
+               if isinstance(job.get(k), (int, float)) and not isinstance(job.get(k), bool)}  # fmt: skip
+    numbers = {k: float(v) if k in ("keep", "guidance") else int(v) for k, v in numbers.items()}
+    image_model = job.get("image_model") if isinstance(job.get("image_model"), str) else None
+    req = KeyframeRequest(settings, out, job.get("models"), image_model=image_model, **numbers)
+    return {"settings": make_keyframes(req, log, cancel.is_set), "storyboard": written}
 
 
 def _storyboard(job: dict, out: str, log) -> str:
@@ -139,7 +143,7 @@ def run_job(job: dict, channel: Channel, cancel: threading.Event) -> None:
             channel.send(job_id, "result", pong=True, pid=os.getpid())
             return
         if kind == "keyframes":
-            channel.send(job_id, "result", **_keyframes(job, lambda m: channel.send(job_id, "log", message=m)))
+            channel.send(job_id, "result", **_keyframes(job, lambda m: channel.send(job_id, "log", message=m), cancel))
             return
         if not isinstance(job.get("plan"), dict) or (kind == "render" and not isinstance(job.get("out"), str)):
             raise WanWeaveError(f"a {kind} job needs a 'plan' object" + (" and an 'out' folder" if kind == "render" else ""))

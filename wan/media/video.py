@@ -270,9 +270,10 @@ def iter_frames(path: str) -> tuple[float, Iterator[np.ndarray]]:
     return float(meta["fps"]), frames()
 
 
-def concat_mp4(parts: list[str], path: str, audio_from: str | None = None) -> str:
+def concat_mp4(parts: list[str], path: str, seconds: float, audio_from: str | None = None) -> str:
     """Join H.264 parts of one size and rate into `path` without re-encoding, with the audio of
-    `audio_from` when it has some (cut to the video). Atomic like write_mp4."""
+    `audio_from` when it has some, cut at `seconds` (the video's length: a shorter soundtrack
+    must not cut the picture, as -shortest would). Atomic like write_mp4."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, listing = tempfile.mkstemp(suffix=".txt", dir=folder)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -283,8 +284,8 @@ def concat_mp4(parts: list[str], path: str, audio_from: str | None = None) -> st
     os.close(fd)
     cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", listing]
     if audio_from:
-        cmd += ["-i", audio_from, "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-b:a", "192k", "-shortest"]
-    cmd += ["-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", tmp]
+        cmd += ["-i", audio_from, "-map", "0:v", "-map", "1:a?", "-c:a", "aac", "-b:a", "192k"]
+    cmd += ["-c:v", "copy", "-t", repr(seconds), "-movflags", "+faststart", "-f", "mp4", tmp]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 
 from movement import build_prompt_schedule
@@ -66,16 +67,26 @@ def plan_keyframes(settings: DeforumSettings, window: int, seed: int | None = No
     if base < 0:
         raise PlanError("keyframes need a fixed seed (the settings say -1)", hint="pass --seed N")
     out = []
-    for i, frame in enumerate(keyframe_frames(settings, window)):
+    for frame in keyframe_frames(settings, window):
         text = schedule.prompt_at(frame)
-        out.append(Keyframe(frame, text.positive, text.negative, (base + i) % 2**32, frame in starts))
+        # Seeded by frame, as Deforum's iter seeds are: a keyframe added elsewhere reseeds no other.
+        out.append(Keyframe(frame, text.positive, text.negative, (base + frame) % 2**32, frame in starts))
     return out
 
 
-def guided_settings(raw_json: str, keyframes: list[Keyframe]) -> str:
-    """The settings with Deforum's Guided Images on: each keyframe's image at its frame (paths
-    relative to the settings file, so the folder moves as one)."""
+FILE_KEYS = ("init_image", "soundtrack_path")  # the settings' own files a render reads
+
+
+def guided_settings(raw_json: str, keyframes: list[Keyframe], source_dir: str) -> str:
+    """The settings with Deforum's Guided Images on: each keyframe's image at its frame (relative
+    to the new settings file, which sits beside the images, so that folder moves as one). The
+    settings' own files (init image, soundtrack) were relative to `source_dir`: they become
+    absolute, or the new file would look for them beside the keyframes."""
     data = json.loads(raw_json)
+    for key in FILE_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip() and "://" not in value and not os.path.isabs(value):
+            data[key] = os.path.normpath(os.path.join(source_dir, value.strip()))
     data["use_looper"] = True
     data["init_images"] = {str(k.frame): k.file for k in keyframes}
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -36,8 +36,11 @@ class Post:
     def check(self) -> None:
         if self.interpolate not in INTERPOLATORS:
             raise ValueError(f"interpolate must be one of {', '.join(INTERPOLATORS)}, got {self.interpolate!r}")
-        if self.upscale is not None and (not self.upscale.strip() or "\n" in self.upscale):
-            raise ValueError("upscale must name a file under <models>/upscale/")
+        # A name, never a path: a plan can come from a REST client, and no plan may make the worker
+        # open a file outside the models folder.
+        if self.upscale is not None and (not self.upscale.strip() or any(c in self.upscale for c in "/\\\n:")
+                                         or self.upscale.startswith(".")):  # fmt: skip
+            raise ValueError(f"upscale must be a file name under <models>/upscale/, not {self.upscale!r}")
         for name, (low, high) in _GRADE_RANGES.items():
             value = getattr(self, name)
             if not low <= value <= high:

@@ -17,10 +17,11 @@ from wan.plan.post import Post
 
 class Finisher:
     def __init__(self, post: Post, models_dir: str | None, profile: str, log=print, preview: bool = False) -> None:
-        if preview and (post.upscale or post.interpolate != "nearest"):
+        if preview:
             # The animatic shows the camera and the prompt timing, at hundreds of frames a second:
             # optical flow and an upscaler would make it a wait and show nothing it is for.
-            log("preview: frames picked by time, no upscale (the grade is shown)")
+            if post.upscale:
+                log("preview: no upscale and frames picked by time (the grade is shown)")
             post = dataclasses.replace(post, interpolate="nearest", upscale=None)
         self.post = post
         self.interpolator = make_interpolator(post.interpolate)

@@ -35,9 +35,10 @@ class KeyframeRequest:
     seed: int | None = None
 
 
-def make_keyframes(req: KeyframeRequest, log=print) -> str:
+def make_keyframes(req: KeyframeRequest, log=print, cancelled=None) -> str:
     """Paint the missing keyframes of `req.settings_file` into `req.out`; returns the Guided Images
-    settings file written there (<name>_keyframes.txt)."""
+    settings file written there (<name>_keyframes.txt). `cancelled()` true stops it between
+    denoising steps (RenderCancelled); the images already made stay, recorded."""
     from wan.models.discovery import models_dir
 
     if not 0 <= req.keep < 1:
@@ -50,13 +51,16 @@ def make_keyframes(req: KeyframeRequest, log=print) -> str:
     prepare_folder(req.out)
     os.makedirs(os.path.join(req.out, "keyframes"), exist_ok=True)
     record_path = os.path.join(req.out, RECORD)
-    done = _read_record(record_path)
-    record, previous, painter = {}, None, None
+    record = _read_record(record_path)
+    previous, painter, chain_changed = None, None, False
     for k in keyframes:
-        entry = {"frame": k.frame, "prompt": k.prompt, "seed": k.seed, "size": [width, height], "keep": req.keep,
-                 "image_model": req.image_model, "from_previous": previous is not None and req.keep > 0}  # fmt: skip
+        entry = {"frame": k.frame, "prompt": k.prompt, "negative_prompt": k.negative_prompt, "seed": k.seed,
+                 "size": [width, height], "steps": req.steps, "guidance": req.guidance, "keep": req.keep,
+                 "image_model": req.image_model, "weights": req.weights,
+                 "from_previous": previous is not None and req.keep > 0}  # fmt: skip
         path = os.path.join(req.out, k.file)
-        if done.get(str(k.frame)) == entry and os.path.isfile(path):
+        # A keyframe made from the previous one is stale once that one was made again.
+        if record.get(str(k.frame)) == entry and os.path.isfile(path) and not (chain_changed and entry["from_previous"]):
             log(f"keyframe {k.frame}: kept {k.file}")
             previous = _read(path)
         else:
@@ -65,15 +69,24 @@ def make_keyframes(req: KeyframeRequest, log=print) -> str:
 
                 painter = KeyframePainter(models_dir(req.models), width, height, req.steps, req.guidance,
                                           req.image_model, req.weights, log)  # fmt: skip
-            previous = painter.paint(k, previous, req.keep)
+            previous = painter.paint(k, previous, req.keep, lambda: _check(cancelled, req.out))
             _write(path, previous)
+            chain_changed = True
             log(f"keyframe {k.frame}: {k.file} ({k.prompt[:60]})")
         record[str(k.frame)] = entry
         write_text_atomic(record_path, json.dumps(record, indent=2) + "\n")  # each image is kept as it is made
     name = os.path.splitext(os.path.basename(req.settings_file))[0]
     target = os.path.join(req.out, f"{name}_keyframes.txt")
-    write_text_atomic(target, guided_settings(settings.raw_json, keyframes))
+    source_dir = os.path.dirname(os.path.abspath(req.settings_file))
+    write_text_atomic(target, guided_settings(settings.raw_json, keyframes, source_dir))
     return target
+
+
+def _check(cancelled, out: str) -> None:
+    if cancelled is not None and cancelled():
+        from wan.render.errors import RenderCancelled
+
+        raise RenderCancelled("keyframes cancelled; the finished images are kept", where=out)
 
 
 def _read_record(path: str) -> dict:

@@ -55,8 +55,9 @@ def post_video(source: str, target: str, post: Post, fps: float | None = None, m
     finisher = Finisher(post, models_dir, profile, log)
     spec = VideoSpec(info.width * finisher.scale, info.height * finisher.scale, fps_out, crf, preset)
     parts_dir = os.path.join(os.path.dirname(os.path.abspath(target)), f".{os.path.basename(target)}.parts")
-    wanted = {"source": os.path.abspath(source), "frames": info.frames, "fps": fps_out, "crf": crf, "preset": preset,
-              "post": dataclasses.asdict(post)}  # fmt: skip
+    stat = os.stat(source)  # the same file, not only the same name: a re-render at that path is another video
+    wanted = {"source": os.path.abspath(source), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+              "frames": info.frames, "fps": fps_out, "crf": crf, "preset": preset, "post": dataclasses.asdict(post)}  # fmt: skip
     _start_parts(parts_dir, wanted, log)
     _, frames = iter_frames(source)
     decoded = _Decoded(frames)
@@ -83,7 +84,7 @@ def post_video(source: str, target: str, post: Post, fps: float | None = None, m
             continue
         write_mp4(finisher.frames(frame_at(j) for j in range(start, start + size)), part, spec, expected_frames=size)
         log(f"post: part {k + 1}/{math.ceil(count / per_part)} ({size} frames)")
-    concat_mp4(parts, target, audio_from=source if info.has_audio else None)
+    concat_mp4(parts, target, count / fps_out, audio_from=source if info.has_audio else None)
     shutil.rmtree(parts_dir, ignore_errors=True)
     return {**finisher.report(), "frames": count, "fps": fps_out, "width": spec.width, "height": spec.height,
             "parts_kept": kept}  # fmt: skip

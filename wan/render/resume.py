@@ -100,10 +100,22 @@ def reusable_clips(out_dir: str, plan_json: str) -> dict[int, dict]:
     """Manifest entries of clips finished by an earlier run of the same plan in `out_dir`."""
     try:
         with open(os.path.join(out_dir, "plan.json"), encoding="utf-8") as fh:
-            same_plan = fh.read() == plan_json
+            same_plan = _clips_part(fh.read()) == _clips_part(plan_json)
     except (OSError, UnicodeDecodeError):
         return {}
     manifest = read_manifest(out_dir) if same_plan else None
     if manifest is None:
         return {}
     return {e["index"]: e for e in manifest.get("clips", []) if "frames_sha256" in e}
+
+
+def _clips_part(text: str):
+    """What makes the clips: the plan without its post block (finishing changes no clip, and a
+    plan.json written before the block existed has none)."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict):
+        data.pop("post", None)
+    return data

@@ -25,7 +25,10 @@ def test_parse_post_reads_every_key_and_round_trips():
 @pytest.mark.parametrize(
     "text, words",
     [("interpolate=rife", "interpolate must be one of"), ("contrast=9", "contrast must be in 0..4"),
-     ("sharpen=lots", "sharpen must be a number"), ("upscael=x2.pth", "known key"), ("opencv", "key=value")],
+     ("sharpen=lots", "sharpen must be a number"), ("upscael=x2.pth", "known key"), ("opencv", "key=value"),
+     # a name under <models>/upscale, never a path (plans come from REST clients too)
+     ("upscale=/etc/shadow", "file name under"), ("upscale=../../x.pth", "file name under"),
+     ("upscale=..\\x.pth", "file name under")],
 )  # fmt: skip
 def test_bad_post_is_a_plan_error_naming_the_flag(text, words):
     with pytest.raises(PlanError) as info:

@@ -14,9 +14,9 @@ from wan.plan.post import Post
 from wan.render import post_video as pv
 
 
-def source_video(path, tmp_path, frames=40, fps=16.0):
-    """A pan at 16 fps with a tone under it (the length of the frames)."""
-    sine_wav(tmp_path / "tone.wav", seconds=frames / fps)
+def source_video(path, tmp_path, frames=40, fps=16.0, audio_seconds=None):
+    """A pan at 16 fps with a tone under it (as long as the picture, unless said)."""
+    sine_wav(tmp_path / "tone.wav", seconds=audio_seconds or frames / fps)
     big = texture(96, 200, seed=3)
     shots = [np.ascontiguousarray(big[:48, 2 * k : 2 * k + 64]) for k in range(frames)]
     write_mp4(shots, str(path), VideoSpec(64, 48, fps, 12, "ultrafast"), audio=str(tmp_path / "tone.wav"))
@@ -25,7 +25,7 @@ def source_video(path, tmp_path, frames=40, fps=16.0):
 
 def test_post_makes_the_new_rate_upscales_and_keeps_the_sound(tiny_models, tmp_path):
     video = tmp_path / "film.mp4"
-    source_video(video, tmp_path)
+    source_video(video, tmp_path, audio_seconds=1.0)  # a soundtrack shorter than the film cuts nothing
     done = wan("post", video, "--fps", "30", "--post", "upscale=tiny-esrgan-x2,contrast=1.1", "--models", tiny_models,
                "--preset", "ultrafast")  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
@@ -69,3 +69,25 @@ def test_a_missing_upscaler_stops_a_render_before_it_starts(tiny_models, tmp_pat
     assert result.returncode == 2 and "real-esrgan-x4" in result.stderr and "upscale" in result.stderr
     assert "tiny-esrgan-x2" in result.stderr  # what the folder does hold
     assert not (out / "manifest.json").exists()  # no render left saying "rendering"
+
+
+def test_another_post_block_resumes_with_the_finished_clips(tiny_models, tmp_path):
+    import dataclasses
+    import json
+
+    from movement import load_settings
+    from tests.conftest import EXAMPLES
+    from wan.plan.build import PlanOptions, build_plan
+    from wan.render.request import RenderOptions
+    from wan.render.runner import render
+
+    plan = build_plan(load_settings(EXAMPLES / "greenhouse_2d.txt"), PlanOptions(width=64, height=48, steps=1))
+    options = RenderOptions(engine="wan", models_dir=str(tiny_models), preset="ultrafast")
+    render(plan, str(tmp_path), options, log=lambda m: None)
+    # Finishing differently changes no clip: a resume with another post block reuses them all.
+    lines = []
+    again = dataclasses.replace(plan, post=Post(interpolate="blend", contrast=1.2))
+    render(again, str(tmp_path), dataclasses.replace(options, resume=True), log=lines.append)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert any("3 finished clip(s)" in line for line in lines), lines
+    assert all(c.get("reused") for c in manifest["clips"]) and manifest["post"]["interpolator"] == "blend"
