@@ -163,7 +163,7 @@ class TabHandlers:
         outcome: dict = {}
         latest = None
         folder = out if kind != "enhance" else ""
-        for progress, latest in self._stream(job, outcome):
+        for progress, latest in self.stream(job, outcome):
             yield progress, latest, KEEP, folder, ERROR_NONE, rows, st
         yield self._finish(kind, outcome, latest, out, rows, st)
 
@@ -176,7 +176,7 @@ class TabHandlers:
         return {"type": "render", "plan": st.plan, "out": out, "options": options,
                 "enhance": enhancer if enhancer != "template" else None}  # fmt: skip
 
-    def _stream(self, job: dict, outcome: dict) -> Iterator[tuple[str, str | None]]:
+    def stream(self, job: dict, outcome: dict) -> Iterator[tuple[str, str | None]]:
         """(progress line, latest clip file) as the worker reports; fills `outcome` at the end."""
         events: queue.Queue = queue.Queue()
 

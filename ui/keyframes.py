@@ -39,7 +39,7 @@ def keyframes(h: TabHandlers, paragraph, seconds, fps, storyboard, st, *choices)
         yield (*keep, error_text(exc), "", KEEP, KEEP, KEEP, KEEP)
         return
     outcome: dict = {}
-    for progress, _ in h._stream(job, outcome):
+    for progress, _ in h.stream(job, outcome):
         yield (*keep, ERROR_NONE, progress, KEEP, KEEP, out, KEEP)
     if "error" in outcome:
         if isinstance(outcome["error"], JobCancelled):

@@ -108,26 +108,13 @@ def add_storyboard_command(commands: Any) -> None:
 
 
 def run_storyboard(args: argparse.Namespace) -> int:
-    from prompt_enhance.qwen import open_chat
-    from prompt_enhance.storyboard import StoryboardError, storyboard, template_storyboard
+    from prompt_enhance.storyboard import StoryboardError
+    from wan.render.storyboard import film_settings
 
-    if not (0 < args.seconds <= 3600) or not (1 <= args.fps <= 120):
-        raise StoryboardError("--seconds must be in (0, 3600] and --fps in [1, 120]")
     if (args.keyframes or args.render) and not args.out:
         raise StoryboardError("--keyframes and --render need --out FILE (the settings file they start from)")
-    if args.model == "template":  # no language model: a shot per sentence (prompt_enhance/storyboard.py)
-        settings = template_storyboard(args.paragraph, args.seconds, args.fps)
-    else:
-        chat, reason = open_chat(args.model, models_dir(args.models), False, lambda m: print(m, file=sys.stderr))
-        if chat is None:
-            raise StoryboardError(f"the storyboard needs a local Qwen model: {reason}",
-                                  hint="or --model template: one shot per sentence")  # fmt: skip
-        print(f"planner: {reason}", file=sys.stderr)
-        try:
-            settings = storyboard(chat, args.paragraph, args.seconds, args.fps, args.attempts,
-                                  lambda m: print(m, file=sys.stderr))  # fmt: skip
-        finally:
-            chat.unload()
+    settings = film_settings(args.paragraph, args.seconds, args.fps, args.model, models_dir(args.models),
+                             lambda m: print(m, file=sys.stderr), args.attempts)  # fmt: skip
     text = json.dumps(settings, ensure_ascii=False, indent=2) + "\n"
     if not args.out:
         sys.stdout.write(text)
@@ -137,11 +124,13 @@ def run_storyboard(args: argparse.Namespace) -> int:
     if not (args.keyframes or args.render):
         return 0
     from wan.cli.keyframes import make_keyframes, render_keyframes
+    from wan.render.keyframes import KeyframeRequest as Defaults
 
     name = os.path.splitext(os.path.basename(args.out))[0]
     kf_args = argparse.Namespace(out=os.path.join(os.path.dirname(os.path.abspath(args.out)), f"{name}-keyframes"),
                                  models=args.models, weights=args.weights, image_model=args.image_model,
-                                 width=args.width, height=args.height, steps=args.steps or 30, guidance=5.0,
-                                 keep=0.35 if args.keep is None else args.keep, seed=args.seed, post=args.post)  # fmt: skip
+                                 width=args.width, height=args.height, steps=args.steps or Defaults.steps,
+                                 guidance=Defaults.guidance, keep=Defaults.keep if args.keep is None else args.keep,
+                                 seed=args.seed, post=args.post)  # fmt: skip
     guided = make_keyframes(args.out, kf_args)
     return render_keyframes(guided, kf_args) if args.render else 0

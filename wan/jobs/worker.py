@@ -107,25 +107,12 @@ def _keyframes(job: dict, log, cancel: threading.Event) -> dict:
 
 
 def _storyboard(job: dict, out: str, log) -> str:
-    from prompt_enhance.storyboard import StoryboardError, storyboard, template_storyboard
     from wan.models.discovery import models_dir
     from wan.render.files import prepare_folder, write_text_atomic
+    from wan.render.storyboard import film_settings
 
-    seconds, fps, spec = float(job.get("seconds") or 8), float(job.get("fps") or 24), job.get("storyboard") or "template"
-    if not (0 < seconds <= 3600 and 1 <= fps <= 120):
-        raise StoryboardError("seconds must be in (0, 3600] and fps in [1, 120]")
-    if spec == "template":
-        settings = template_storyboard(job["paragraph"], seconds, fps)
-    else:
-        from prompt_enhance.qwen import open_chat
-
-        chat, reason = open_chat(spec, models_dir(job.get("models")), False, log)
-        if chat is None:
-            raise StoryboardError(f"the storyboard needs a local Qwen model: {reason}", hint="or use the template")
-        try:
-            settings = storyboard(chat, job["paragraph"], seconds, fps, 3, log)
-        finally:
-            chat.unload()
+    settings = film_settings(job["paragraph"], float(job.get("seconds") or 8), float(job.get("fps") or 24),
+                             job.get("storyboard") or "template", models_dir(job.get("models")), log)  # fmt: skip
     prepare_folder(out)
     path = os.path.join(out, "storyboard.txt")
     write_text_atomic(path, json.dumps(settings, ensure_ascii=False, indent=2) + "\n")

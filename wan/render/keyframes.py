@@ -15,6 +15,7 @@ from movement.errors import WanWeaveError
 from wan.plan.build import plan_size
 from wan.plan.keyframes import guided_settings, keyframe_window, plan_keyframes
 from wan.plan.registry import DEFAULT_MODEL, get_model
+from wan.render.errors import RenderCancelled
 from wan.render.files import prepare_folder, write_text_atomic
 
 RECORD = "keyframes.json"
@@ -84,8 +85,6 @@ def make_keyframes(req: KeyframeRequest, log=print, cancelled=None) -> str:
 
 def _check(cancelled, out: str) -> None:
     if cancelled is not None and cancelled():
-        from wan.render.errors import RenderCancelled
-
         raise RenderCancelled("keyframes cancelled; the finished images are kept", where=out)
 
 
@@ -99,12 +98,12 @@ def _read_record(path: str) -> dict:
 
 
 def _read(path: str):
-    import cv2
+    from wan.engine.images import read_rgb
 
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    image = read_rgb(path)
     if image is None:
         raise WanWeaveError("cannot read the keyframe image", where=path, hint="replace it with a PNG or delete it")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
 
 
 def _write(path: str, image) -> None:

@@ -15,6 +15,7 @@ import shutil
 
 import numpy as np
 
+from wan.media.errors import MediaError
 from wan.media.video import VideoSpec, concat_mp4, iter_frames, probe, write_mp4
 from wan.plan.post import Post
 from wan.plan.timeline import round_half_up
@@ -108,5 +109,5 @@ def _start_parts(folder: str, wanted: dict, log) -> None:
 def _frames(path: str) -> int:
     try:
         return probe(path).frames
-    except Exception:  # a part cut short by a crash: made again
+    except (MediaError, RuntimeError, OSError):  # a part cut short by a crash: made again
         return -1
