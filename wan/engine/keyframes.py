@@ -91,6 +91,7 @@ class KeyframePainter:
 
         kwargs = dict(prompt=keyframe.prompt, negative_prompt=keyframe.negative_prompt or None,
                       num_inference_steps=self.steps, guidance_scale=self.guidance, output_type="np",
+                      height=self.height, width=self.width,
                       generator=torch.Generator(device="cpu").manual_seed(keyframe.seed))  # fmt: skip
         if on_step is not None:
 
@@ -99,23 +100,19 @@ class KeyframePainter:
                 return callback_kwargs
 
             kwargs["callback_on_step_end"] = step_end
-        if self.kind == "image":
-            kwargs.update(height=self.height, width=self.width)
         start = None if previous is None or keep <= 0 else Image.fromarray(previous)
+        strength = max(1.0 - keep, 1.0 / self.steps)  # at least one step runs
         if self.kind == "wan":
-            kwargs.update(height=self.height, width=self.width)
             if start is None:
                 result = self._ready(self.t2i)(**kwargs, num_frames=1).frames[0][0]
             else:  # a one-frame video to video: the previous keyframe re-noised to 1 - keep
-                result = self._ready(self.i2i)(**kwargs, video=[start], strength=max(1.0 - keep, 1.0 / self.steps))
-                result = result.frames[0][0]
+                result = self._ready(self.i2i)(**kwargs, video=[start], strength=strength).frames[0][0]
         else:
             if start is None:
                 result = self._ready(self.t2i)(**kwargs).images[0]
-            else:
+            else:  # SD image-to-image takes its size from the image
                 kwargs.pop("height"), kwargs.pop("width")
-                result = self._ready(self.i2i)(**kwargs, image=start, strength=max(1.0 - keep, 1.0 / self.steps))
-                result = result.images[0]
+                result = self._ready(self.i2i)(**kwargs, image=start, strength=strength).images[0]
         image = np.clip(np.asarray(result) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if image.shape[:2] != (self.height, self.width):  # SD families snap sizes to 8 or 16
             import cv2
